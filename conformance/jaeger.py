@@ -1,0 +1,100 @@
+"""Reads client runs back from Jaeger's HTTP query API."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import requests
+
+from traces import SERVER, Run, Span, Trace, traces_from_jaeger
+
+JAEGER_API_URL = os.environ.get("JAEGER_API_URL", "http://127.0.0.1:16686")
+RUNS_DIR = Path(os.environ.get("DEMO_RUNS_DIR", Path(__file__).resolve().parent.parent / ".runs"))
+REQUEST_TIMEOUT_S = 10
+
+
+class JaegerUnreachable(Exception):
+    pass
+
+
+class Jaeger:
+    def __init__(self, base_url: str = JAEGER_API_URL):
+        self.base_url = base_url.rstrip("/")
+
+    def _get(self, path: str, **params) -> requests.Response:
+        url = f"{self.base_url}{path}"
+        try:
+            return requests.get(url, params=params, timeout=REQUEST_TIMEOUT_S)
+        except requests.RequestException as error:
+            raise JaegerUnreachable(
+                f"Jaeger's query API at {self.base_url} is not reachable ({type(error).__name__}); "
+                "start the stack with `nox -s up`"
+            ) from None
+
+    def check_reachable(self) -> None:
+        response = self._get("/api/services")
+        if response.status_code != 200:
+            raise JaegerUnreachable(f"{self.base_url}/api/services answered HTTP {response.status_code}, not Jaeger's query API")
+
+    def trace(self, trace_id: str) -> Trace | None:
+        response = self._get(f"/api/traces/{trace_id}")
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        found = traces_from_jaeger(response.json())
+        return found[0] if found else None
+
+    def server_roots(self, service: str, rpc_service: str, start_us: int, end_us: int) -> list[Span]:
+        """Root spans that `service` recorded for rpc_service calls in a time window."""
+        response = self._get(
+            "/api/traces",
+            service=service,
+            start=start_us,
+            end=end_us,
+            limit=2000,
+            tags=json.dumps({"rpc.service": rpc_service}),
+        )
+        response.raise_for_status()
+        return [
+            root
+            for trace in traces_from_jaeger(response.json())
+            for root in trace.roots
+            if root.kind == SERVER and root.service == service
+        ]
+
+
+def complete(trace: Trace | None, scenario: dict) -> bool:
+    """Root span present and every client RPC span answered by a server span.
+
+    Milvus exports in batches, seconds after the client: until then its spans are missing."""
+    if trace is None or not any(s.name == scenario["root_span"] for s in trace.roots):
+        return False
+    step_rpcs = {rpc for step in scenario["steps"] for rpc in step["rpcs"]}
+    clients = [s for s in trace.spans if s.kind == "client" and s.rpc_method(scenario["rpc_service"]) in step_rpcs]
+    return bool(clients) and all(any(c.kind == SERVER for c in client.children) for client in clients)
+
+
+def load_run(jaeger: Jaeger, record: dict, scenario: dict, wait_s: float = 20.0) -> Run:
+    """Fetch a run's trace, polling until it is complete or wait_s has passed."""
+    started = time.monotonic()
+    trace = jaeger.trace(record["trace_id"]) if record.get("trace_id") else None
+    while not complete(trace, scenario) and time.monotonic() - started < wait_s and record.get("trace_id"):
+        time.sleep(1.0)
+        trace = jaeger.trace(record["trace_id"])
+    run = Run(record=record, trace=trace, waited_s=time.monotonic() - started)
+    if trace is not None and not complete(trace, scenario):
+        start_us = min(s.start_us for s in trace.spans)
+        end_us = max(s.end_us for s in trace.spans) + 1_000_000
+        run.server_roots = jaeger.server_roots(scenario["server_service"], scenario["rpc_service"], start_us, end_us)
+    return run
+
+
+def read_record(language: str, runs_dir: Path = RUNS_DIR) -> dict | None:
+    path = runs_dir / f"{language}.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,108 @@
+// Command milvus-otel-demo runs the scenario of conformance/SCENARIO.md with
+// the Milvus Go client, traced with OpenTelemetry, and prints its run record.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+const (
+	defaultServiceName = "milvus-client-go"
+	defaultMilvusURI   = "http://127.0.0.1:19530"
+	shutdownTimeout    = 10 * time.Second
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	start := time.Now()
+	runID := uuid.NewString()
+	ctx := context.Background()
+
+	tp, res, err := newTracerProvider(ctx)
+	if err != nil {
+		return finish(newRunRecord(defaultServiceName, "", runID, start, time.Since(start), err))
+	}
+	otel.SetTracerProvider(tp)
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+
+	tracer := tp.Tracer("github.com/example/milvus-otel-demo/go")
+	rootCtx, root := tracer.Start(ctx, "milvus-otel-demo", trace.WithAttributes(attribute.String("demo.run_id", runID)))
+	r := &runner{tracer: tracer, ctx: rootCtx}
+	runScenario(r, envOr("MILVUS_URI", defaultMilvusURI))
+	if r.err != nil {
+		root.SetStatus(codes.Error, r.err.Error())
+	}
+	root.End()
+	elapsed := time.Since(start)
+
+	// Shutdown flushes the batch span processor; without it the last spans are lost.
+	shutdownCtx, cancel := context.WithTimeout(ctx, shutdownTimeout)
+	defer cancel()
+	runErr := r.err
+	if err := tp.Shutdown(shutdownCtx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("tracer provider shutdown: %w", err))
+	}
+
+	service, _ := res.Set().Value(semconv.ServiceNameKey)
+	return finish(newRunRecord(service.AsString(), root.SpanContext().TraceID().String(), runID, start, elapsed, runErr))
+}
+
+// newTracerProvider exports spans over OTLP/gRPC, configured by the standard
+// OTEL_EXPORTER_OTLP_* variables.
+func newTracerProvider(ctx context.Context) (*sdktrace.TracerProvider, *resource.Resource, error) {
+	exporter, err := otlptracegrpc.New(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Precedence, lowest first: the SDK default (unknown_service:<exe>),
+	// milvus-client-go, then OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME.
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(defaultServiceName)))
+	if err == nil {
+		res, err = resource.Merge(res, resource.Environment())
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res)), res, nil
+}
+
+// finish writes the run record, prints it as the last stdout line and
+// returns the exit status.
+func finish(rec runRecord) int {
+	line, err := rec.emit(os.Getenv("DEMO_RUN_RECORD"))
+	if err != nil {
+		log.Printf("writing the run record: %v", err)
+		rec.ExitStatus = 1
+	}
+	if rec.Error != nil {
+		log.Printf("run failed: %s", *rec.Error)
+	}
+	fmt.Println(line)
+	return rec.ExitStatus
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}

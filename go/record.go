@@ -1,0 +1,54 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// runRecord is the run record of conformance/SCENARIO.md.
+type runRecord struct {
+	Language    string  `json:"language"`
+	ServiceName string  `json:"service_name"`
+	TraceID     string  `json:"trace_id"`
+	RunID       string  `json:"run_id"`
+	StartedAt   string  `json:"started_at"`
+	DurationS   float64 `json:"duration_s"`
+	ExitStatus  int     `json:"exit_status"`
+	Error       *string `json:"error"`
+}
+
+func newRunRecord(serviceName, traceID, runID string, start time.Time, elapsed time.Duration, runErr error) runRecord {
+	rec := runRecord{
+		Language:    "go",
+		ServiceName: serviceName,
+		TraceID:     traceID,
+		RunID:       runID,
+		StartedAt:   start.UTC().Format("2006-01-02T15:04:05.000Z"),
+		DurationS:   math.Round(elapsed.Seconds()*1000) / 1000,
+	}
+	if runErr != nil {
+		msg := strings.Join(strings.Fields(runErr.Error()), " ") // one line
+		rec.ExitStatus = 1
+		rec.Error = &msg
+	}
+	return rec
+}
+
+// emit writes the record to path (when not empty) and returns it as one JSON line.
+func (rec runRecord) emit(path string) (string, error) {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return "", err
+	}
+	if path != "" {
+		err = os.MkdirAll(filepath.Dir(path), 0o755)
+		if err == nil {
+			err = os.WriteFile(path, append(b, '\n'), 0o644)
+		}
+	}
+	return string(b), err
+}

@@ -1,0 +1,473 @@
+"""The shared Milvus + Jaeger stack: `python stack/stack.py up|down|status`.
+
+Two backends, chosen by STACK_BACKEND:
+- embedded (default): real servers from package registries, no Docker. Milvus is
+  PyPI's `milvus` package (the Milvus standalone binary with embedded etcd),
+  Jaeger is built from the Go module proxy. Everything listens on 127.0.0.1.
+- docker: stack/docker-compose.yaml.
+
+Standard library only, so it runs with any Python 3.9+ before any venv exists.
+State, caches and logs live in .stack/ so that `down` and `status` work from
+another process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+STACK_DIR = Path(__file__).resolve().parent
+ROOT = STACK_DIR.parent
+STATE_DIR = Path(os.environ.get("STACK_STATE_DIR", ROOT / ".stack")).resolve()
+STATE_FILE = STATE_DIR / "state.json"
+LOG_DIR = STATE_DIR / "logs"
+MILVUS_VENV = STATE_DIR / "milvus-venv"
+MILVUS_DATA = STATE_DIR / "milvus-data"
+JAEGER_BIN = STATE_DIR / "bin" / "jaeger"
+JAEGER_MODULE = STACK_DIR / "jaeger"
+COMPOSE_FILE = STACK_DIR / "docker-compose.yaml"
+
+HOST = "127.0.0.1"
+MILVUS_URI = f"http://{HOST}:19530"
+MILVUS_HEALTH_URL = f"http://{HOST}:9091/healthz"
+JAEGER_API_URL = f"http://{HOST}:16686"
+OTLP_GRPC_ENDPOINT = f"http://{HOST}:4317"
+
+JAEGER_START_TIMEOUT_S = 60
+MILVUS_START_TIMEOUT_S = 240
+STOP_GRACE_S = 10
+INSTALL_TIMEOUT_S = 900
+JAEGER_BUILD_TIMEOUT_S = 1800
+
+
+class StackError(Exception):
+    """A problem the user can act on; printed as one line."""
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    ports: dict[int, str]
+    health_url: str
+    health_body: bytes | None = None
+
+    def healthy(self) -> bool:
+        return http_ok(self.health_url, expect=self.health_body)
+
+
+JAEGER = Component(
+    "jaeger",
+    {4317: "OTLP gRPC", 4318: "OTLP HTTP", 16686: "Jaeger query API", 16685: "Jaeger query gRPC"},
+    f"{JAEGER_API_URL}/api/services",
+)
+# The milvus-server wrapper silently moves to the next free port when one is taken,
+# so the ports clients rely on are checked here first.
+MILVUS = Component(
+    "milvus",
+    {19530: "Milvus gRPC", 9091: "Milvus health/metrics", 2379: "Milvus embedded etcd"},
+    MILVUS_HEALTH_URL,
+    health_body=b"OK",
+)
+COMPONENTS = (JAEGER, MILVUS)  # start order: Milvus exports spans from its first second
+
+
+def say(message: str) -> None:
+    print(f"[stack] {message}", flush=True)
+
+
+def http_ok(url: str, expect: bytes | None = None, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200 and (expect is None or expect in response.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+# --- processes ------------------------------------------------------------------
+
+
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """(state, process group) of a live process, None when it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return fields[0], int(fields[2])
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _all_pids() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes in a process group."""
+    members = []
+    for pid in _all_pids():
+        stat = _proc_stat(pid)
+        if stat and stat[1] == pgid and stat[0] != "Z":
+            members.append(pid)
+    return members
+
+
+def stray_groups() -> set[int]:
+    """Process groups of any program run from .stack/, even without state (orphans)."""
+    marker = str(STATE_DIR) + os.sep
+    groups = set()
+    for pid in _all_pids():
+        if _cmdline(pid).startswith(marker):
+            stat = _proc_stat(pid)
+            if stat and stat[0] != "Z":
+                groups.add(stat[1])
+    return groups
+
+
+def stop_group(name: str, pgid: int) -> None:
+    """SIGTERM the whole group, wait, then SIGKILL: Milvus can ignore SIGTERM for 20 s+."""
+    if not group_members(pgid):
+        return
+    started = time.monotonic()
+    for sig, grace in ((signal.SIGTERM, STOP_GRACE_S), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + grace
+        while group_members(pgid) and time.monotonic() < deadline:
+            _reap()
+            time.sleep(0.2)
+        if not group_members(pgid):
+            break
+        say(f"{name} (process group {pgid}) still running after {grace} s of {sig.name}; escalating")
+    if group_members(pgid):
+        raise StackError(f"could not stop {name}: process group {pgid} survives SIGKILL")
+    say(f"stopped {name} (process group {pgid}) in {time.monotonic() - started:.1f} s")
+
+
+def _reap() -> None:
+    """Collect exited children of this process, so they do not linger as zombies."""
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def port_holder(port: int) -> str | None:
+    """Who listens on a TCP port (any address), or None when it is free."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+        return None
+    except OSError:
+        pass
+    finally:
+        sock.close()
+    try:
+        out = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        out = ""
+    users = out.split("users:")[-1].strip() if "users:" in out else ""
+    return users or "an unknown process"
+
+
+def check_ports_free(component: Component) -> None:
+    for port, role in component.ports.items():
+        holder = port_holder(port)
+        if holder:
+            raise StackError(
+                f"port {port} ({role}) is already taken by {holder}; stop that process "
+                f"(or `python stack/stack.py down` if it is a stale stack of ours) and retry"
+            )
+
+
+def wait_until(what: str, check, timeout_s: float, alive=lambda: True, log: Path | None = None) -> float:
+    """Poll check() until true; print progress; return the seconds it took."""
+    started = time.monotonic()
+    next_note = started + 5
+    while True:
+        if check():
+            return time.monotonic() - started
+        elapsed = time.monotonic() - started
+        if not alive():
+            tail = f"; last log lines:\n{_tail(log)}" if log else ""
+            raise StackError(f"{what} exited during start-up after {elapsed:.0f} s (log: {log}){tail}")
+        if elapsed > timeout_s:
+            raise StackError(f"{what} not ready after {timeout_s} s (log: {log})")
+        if time.monotonic() >= next_note:
+            say(f"waiting for {what} ... {elapsed:.0f} s")
+            next_note += 5
+        time.sleep(0.2)
+
+
+def _tail(path: Path | None, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except (OSError, AttributeError):
+        return ""
+
+
+# --- state ----------------------------------------------------------------------
+
+
+def load_state() -> dict:
+    try:
+        return json.loads(STATE_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def save_state(state: dict) -> None:
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    STATE_FILE.write_text(json.dumps(state, indent=2) + "\n")
+
+
+def running_pgid(state: dict, name: str) -> int | None:
+    pgid = state.get(name, {}).get("pgid")
+    return pgid if pgid and group_members(pgid) else None
+
+
+# --- installs -------------------------------------------------------------------
+
+
+def _run_step(what: str, cmd: list, timeout_s: int, cwd: Path | None = None, env: dict | None = None) -> None:
+    say(f"{what} (up to {timeout_s // 60} min) ...")
+    started = time.monotonic()
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log = LOG_DIR / "install.log"
+    with log.open("a") as out:
+        out.write(f"\n$ {' '.join(map(str, cmd))}\n")
+        out.flush()
+        try:
+            result = subprocess.run(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise StackError(f"{what} took longer than {timeout_s} s (log: {log})") from None
+    if result.returncode != 0:
+        raise StackError(f"{what} failed with exit code {result.returncode}; last lines of {log}:\n{_tail(log)}")
+    say(f"{what}: done in {time.monotonic() - started:.0f} s")
+
+
+def ensure_milvus_installed() -> Path:
+    server = MILVUS_VENV / "bin" / "milvus-server"
+    requirements = STACK_DIR / "milvus-requirements.txt"
+    stamp = MILVUS_VENV / "requirements.sha256"
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    if server.exists() and stamp.exists() and stamp.read_text() == digest:
+        return server
+    shutil.rmtree(MILVUS_VENV, ignore_errors=True)
+    _run_step("creating the Milvus venv", [sys.executable, "-m", "venv", MILVUS_VENV], 120)
+    _run_step(
+        "installing Milvus from PyPI",
+        [MILVUS_VENV / "bin" / "python", "-m", "pip", "install", "-q", "-r", requirements],
+        INSTALL_TIMEOUT_S,
+    )
+    stamp.write_text(digest)
+    return server
+
+
+def ensure_jaeger_built() -> Path:
+    sources = [JAEGER_MODULE / "go.mod", JAEGER_MODULE / "go.sum"]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
+    stamp = JAEGER_BIN.with_suffix(".sha256")
+    if JAEGER_BIN.exists() and stamp.exists() and stamp.read_text() == digest:
+        return JAEGER_BIN
+    go = shutil.which("go")
+    if not go:
+        raise StackError("the embedded stack builds Jaeger with Go, but `go` is not on PATH; install Go 1.24+")
+    _run_step(
+        "building Jaeger from the Go module proxy (first time only)",
+        [go, "build", "-o", JAEGER_BIN, "github.com/jaegertracing/jaeger/cmd/jaeger"],
+        JAEGER_BUILD_TIMEOUT_S,
+        cwd=JAEGER_MODULE,
+    )
+    stamp.write_text(digest)
+    return JAEGER_BIN
+
+
+# --- embedded backend -----------------------------------------------------------
+
+
+def _spawn(name: str, cmd: list, env: dict | None = None) -> tuple[subprocess.Popen, Path]:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log = LOG_DIR / f"{name}.log"
+    with log.open("w") as out:
+        # A session of its own: stop signals the whole group, Milvus's wrapper and its child alike.
+        proc = subprocess.Popen(
+            [str(c) for c in cmd],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    return proc, log
+
+
+def milvus_env() -> dict:
+    env = dict(os.environ)
+    env.update(
+        TRACE_EXPORTER="otlp",
+        TRACE_SAMPLEFRACTION="1",
+        TRACE_OTLP_ENDPOINT=OTLP_GRPC_ENDPOINT.removeprefix("http://"),
+        TRACE_OTLP_SECURE="false",
+    )
+    return env
+
+
+def start_component(component: Component, state: dict) -> None:
+    if running_pgid(state, component.name) and component.healthy():
+        say(f"{component.name} already running and healthy (process group {state[component.name]['pgid']}); reusing it")
+        return
+    if running_pgid(state, component.name):
+        stop_group(component.name, state[component.name]["pgid"])
+    check_ports_free(component)
+    if component is JAEGER:
+        cmd = [ensure_jaeger_built(), "--config", JAEGER_MODULE / "config.yaml"]
+        env, timeout_s = None, JAEGER_START_TIMEOUT_S
+    else:
+        cmd = [ensure_milvus_installed(), "--data", MILVUS_DATA]
+        env, timeout_s = milvus_env(), MILVUS_START_TIMEOUT_S
+    say(f"starting {component.name} ...")
+    proc, log = _spawn(component.name, cmd, env)
+    state[component.name] = {"pgid": proc.pid, "log": str(log), "started_at": time.time()}
+    save_state(state)
+    try:
+        took = wait_until(component.name, component.healthy, timeout_s, alive=lambda: proc.poll() is None, log=log)
+    except StackError:
+        stop_group(component.name, proc.pid)
+        raise
+    state[component.name]["ready_after_s"] = round(took, 2)
+    save_state(state)
+    say(f"{component.name} ready in {took:.1f} s (log: {log})")
+
+
+def up_embedded() -> None:
+    state = load_state()
+    state["backend"] = "embedded"
+    for component in COMPONENTS:
+        start_component(component, state)
+
+
+def down_embedded() -> None:
+    state = load_state()
+    for component in reversed(COMPONENTS):
+        pgid = state.get(component.name, {}).get("pgid")
+        if pgid:
+            stop_group(component.name, pgid)
+    for pgid in stray_groups():
+        stop_group("stray stack process", pgid)
+    for component in COMPONENTS:
+        for port, role in component.ports.items():
+            wait_until(f"port {port} ({role}) to be released", lambda p=port: port_holder(p) is None, 15)
+    STATE_FILE.unlink(missing_ok=True)
+
+
+# --- docker backend -------------------------------------------------------------
+
+
+def docker_compose(*args: str, timeout_s: int = 600) -> None:
+    if not shutil.which("docker"):
+        raise StackError("STACK_BACKEND=docker needs Docker, but `docker` is not on PATH; unset STACK_BACKEND to use the embedded stack")
+    info = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=30)
+    if info.returncode != 0:
+        raise StackError("STACK_BACKEND=docker needs a running Docker engine, but `docker info` cannot reach one; unset STACK_BACKEND to use the embedded stack")
+    cmd = ["docker", "compose", "-f", str(COMPOSE_FILE), *args]
+    say("$ " + " ".join(cmd))
+    try:
+        result = subprocess.run(cmd, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise StackError(f"`{' '.join(cmd)}` took longer than {timeout_s} s") from None
+    if result.returncode != 0:
+        raise StackError(f"`{' '.join(cmd)}` failed with exit code {result.returncode}")
+
+
+def up_docker() -> None:
+    docker_compose("up", "-d")
+    for component in COMPONENTS:
+        took = wait_until(component.name, component.healthy, MILVUS_START_TIMEOUT_S)
+        say(f"{component.name} ready in {took:.1f} s")
+    save_state({"backend": "docker"})
+
+
+# --- commands -------------------------------------------------------------------
+
+
+def backend() -> str:
+    name = os.environ.get("STACK_BACKEND", "embedded")
+    if name not in ("embedded", "docker"):
+        raise StackError(f"unknown STACK_BACKEND={name!r}; use 'embedded' (default) or 'docker'")
+    return name
+
+
+def up() -> None:
+    started = time.monotonic()
+    if backend() == "docker":
+        up_docker()
+    else:
+        up_embedded()
+    say(f"stack up in {time.monotonic() - started:.1f} s: Milvus {MILVUS_URI}, OTLP {OTLP_GRPC_ENDPOINT}, Jaeger API {JAEGER_API_URL}")
+
+
+def down() -> None:
+    if backend() == "docker":
+        docker_compose("down", "-v")
+        STATE_FILE.unlink(missing_ok=True)
+    else:
+        down_embedded()
+    say("stack down")
+
+
+def status() -> int:
+    """Print what runs and whether it is healthy; 0 when all of it is."""
+    state = load_state()
+    say(f"backend: {state.get('backend', backend())}; state: {STATE_DIR}")
+    all_healthy = True
+    for component in COMPONENTS:
+        pgid = running_pgid(state, component.name)
+        healthy = component.healthy()
+        all_healthy &= healthy
+        where = ", ".join(f"{port} {role}" for port, role in component.ports.items())
+        processes = f"process group {pgid} ({len(group_members(pgid))} processes)" if pgid else "no process of ours"
+        say(f"{component.name}: {'healthy' if healthy else 'NOT healthy'}; {processes}; {where}")
+    strays = stray_groups() - {running_pgid(state, c.name) for c in COMPONENTS}
+    if strays:
+        say(f"stray stack processes (process groups {sorted(strays)}): `python stack/stack.py down` stops them")
+    return 0 if all_healthy else 3
+
+
+def main(argv: list[str]) -> int:
+    commands = {"up": up, "down": down, "status": status}
+    if len(argv) != 1 or argv[0] not in commands:
+        print(f"usage: python stack/stack.py {{{'|'.join(commands)}}}", file=sys.stderr)
+        return 2
+    try:
+        return commands[argv[0]]() or 0
+    except StackError as error:
+        print(f"stack: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("stack: interrupted; `python stack/stack.py down` stops what was started", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
