@@ -142,6 +142,8 @@ def main() -> int:
         with open(os.environ["DEMO_RUN_RECORD"], "w", encoding="utf-8") as out:
             out.write(line + "\n")
     print(line)
+    if record["error"]:
+        print(f"milvus-otel-demo failed: {record['error']}", file=sys.stderr)
     return record["exit_status"]
 
 

@@ -1,4 +1,4 @@
-"""The shared Milvus + Jaeger stack: `python stack/stack.py up|down|status`.
+"""The shared Milvus + Jaeger stack: `python stack/stackctl.py up|down|status`.
 
 Two backends, chosen by STACK_BACKEND:
 - embedded (default): real servers from package registries, no Docker. Milvus is
@@ -196,7 +196,7 @@ def check_ports_free(component: Component) -> None:
         if holder:
             raise StackError(
                 f"port {port} ({role}) is already taken by {holder}; stop that process "
-                f"(or `python stack/stack.py down` if it is a stale stack of ours) and retry"
+                f"(or `python stack/stackctl.py down` if it is a stale stack of ours) and retry"
             )
 
 
@@ -212,7 +212,7 @@ def wait_until(what: str, check, timeout_s: float, alive=lambda: True, log: Path
             tail = f"; last log lines:\n{_tail(log)}" if log else ""
             raise StackError(f"{what} exited during start-up after {elapsed:.0f} s (log: {log}){tail}")
         if elapsed > timeout_s:
-            raise StackError(f"{what} not ready after {timeout_s} s (log: {log})")
+            raise StackError(f"gave up waiting for {what} after {timeout_s} s" + (f" (log: {log})" if log else ""))
         if time.monotonic() >= next_note:
             say(f"waiting for {what} ... {elapsed:.0f} s")
             next_note += 5
@@ -369,13 +369,16 @@ def up_embedded() -> None:
 
 def down_embedded() -> None:
     state = load_state()
+    stopped = []
     for component in reversed(COMPONENTS):
         pgid = state.get(component.name, {}).get("pgid")
-        if pgid:
+        if pgid and group_members(pgid):
             stop_group(component.name, pgid)
-    for pgid in stray_groups():
+            stopped.append(component)
+    strays = stray_groups()
+    for pgid in strays:
         stop_group("stray stack process", pgid)
-    for component in COMPONENTS:
+    for component in COMPONENTS if strays else stopped:
         for port, role in component.ports.items():
             wait_until(f"port {port} ({role}) to be released", lambda p=port: port_holder(p) is None, 15)
     STATE_FILE.unlink(missing_ok=True)
@@ -450,14 +453,14 @@ def status() -> int:
         say(f"{component.name}: {'healthy' if healthy else 'NOT healthy'}; {processes}; {where}")
     strays = stray_groups() - {running_pgid(state, c.name) for c in COMPONENTS}
     if strays:
-        say(f"stray stack processes (process groups {sorted(strays)}): `python stack/stack.py down` stops them")
+        say(f"stray stack processes (process groups {sorted(strays)}): `python stack/stackctl.py down` stops them")
     return 0 if all_healthy else 3
 
 
 def main(argv: list[str]) -> int:
     commands = {"up": up, "down": down, "status": status}
     if len(argv) != 1 or argv[0] not in commands:
-        print(f"usage: python stack/stack.py {{{'|'.join(commands)}}}", file=sys.stderr)
+        print(f"usage: python stack/stackctl.py {{{'|'.join(commands)}}}", file=sys.stderr)
         return 2
     try:
         return commands[argv[0]]() or 0
@@ -465,7 +468,7 @@ def main(argv: list[str]) -> int:
         print(f"stack: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("stack: interrupted; `python stack/stack.py down` stops what was started", file=sys.stderr)
+        print("stack: interrupted; `python stack/stackctl.py down` stops what was started", file=sys.stderr)
         return 130
 
 

@@ -1,0 +1,99 @@
+"""Orchestrates the stack, the four traced clients and the conformance suite.
+
+    nox                      stack + every client + conformance (the main job)
+    nox -s python conformance    one language, then the suite
+    nox -s up | down | status    the shared Milvus + Jaeger stack
+    nox -s tests             the project's own tests (unit and end-to-end)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+RUNS_DIR = ROOT / ".runs"
+STACK = [sys.executable, str(ROOT / "stack" / "stackctl.py")]
+CLIENT_TIMEOUT_S = 600
+
+nox.options.sessions = ["python", "java", "go", "node", "conformance"]
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+
+sys.path.insert(0, str(ROOT / "stack"))
+from stackctl import MILVUS_URI, OTLP_GRPC_ENDPOINT  # noqa: E402
+
+
+def stack(session: nox.Session, command: str) -> None:
+    session.run(*STACK, command, external=True)
+
+
+@nox.session(venv_backend="none")
+def up(session: nox.Session) -> None:
+    """Start the shared Milvus + Jaeger stack (reuses a healthy one)."""
+    stack(session, "up")
+
+
+@nox.session(venv_backend="none")
+def down(session: nox.Session) -> None:
+    """Stop the stack: every process group, then SIGKILL what lingers."""
+    stack(session, "down")
+
+
+@nox.session(venv_backend="none")
+def status(session: nox.Session) -> None:
+    """Say what runs, where, and whether it is healthy."""
+    stack(session, "status")
+
+
+def require(session: nox.Session, *tools: str) -> None:
+    missing = [tool for tool in tools if not shutil.which(tool)]
+    if missing:
+        session.error(f"the {session.name} client needs {' and '.join(missing)} on PATH; install it and retry")
+
+
+def run_client(session: nox.Session, language: str, *command: str, cwd: Path, env: dict | None = None) -> None:
+    """Start the stack if needed, run one client with the standard settings, time it."""
+    stack(session, "up")
+    RUNS_DIR.mkdir(exist_ok=True)
+    record = RUNS_DIR / f"{language}.json"
+    record.unlink(missing_ok=True)  # a failed build must not leave an old run to check
+    settings = {
+        "MILVUS_URI": MILVUS_URI,
+        "OTEL_SERVICE_NAME": f"milvus-client-{language}",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": OTLP_GRPC_ENDPOINT,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+        "DEMO_RUN_RECORD": str(record),
+        **(env or {}),
+    }
+    session.log(f"running the {language} client (timeout {CLIENT_TIMEOUT_S} s)")
+    started = time.monotonic()
+    with session.chdir(cwd):
+        session.run("timeout", "--kill-after=10", str(CLIENT_TIMEOUT_S), *command, env=settings, external=True)
+    session.log(f"{language} client done in {time.monotonic() - started:.1f} s; run record {record}")
+
+
+@nox.session
+def python(session: nox.Session) -> None:
+    """The Python client: OpenTelemetry SDK + gRPC instrumentation around pymilvus."""
+    session.install("-r", "python/requirements.txt")
+    run_client(session, "python", "python", "milvus_otel_demo.py", cwd=ROOT / "python")
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """Check every language's last run, as read back from Jaeger, against the contract."""
+    session.install("-r", "conformance/requirements.txt")
+    session.run("pytest", "conformance/test_conformance.py", "-v", "-rfs", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The project's own tests: unit tests, then end to end with the real stack."""
+    session.install("-r", "conformance/requirements.txt", "-r", "python/requirements.txt", "pyyaml", "nox")
+    session.run("pytest", "-v", "-rfs", "-p", "no:cacheprovider", *(session.posargs or ["conformance/tests", "stack/tests"]))
