@@ -4,6 +4,7 @@
     nox -s python conformance    one language, then the suite
     nox -s up | down | status    the shared Milvus + Jaeger stack
     nox -s tests             the project's own tests (unit and end-to-end)
+    nox -s tests -- -m "not e2e"    only the fast ones
 """
 
 from __future__ import annotations
@@ -85,6 +86,29 @@ def python(session: nox.Session) -> None:
     run_client(session, "python", "python", "milvus_otel_demo.py", cwd=ROOT / "python")
 
 
+@nox.session(venv_backend="none")
+def node(session: nox.Session) -> None:
+    """The Node.js client: auto-instrumentations-node (zero code) around the Milvus Node SDK."""
+    require(session, "node", "npm")
+    nodejs = ROOT / "nodejs"
+    installed = nodejs / "node_modules" / ".package-lock.json"
+    if not installed.exists() or installed.stat().st_mtime < (nodejs / "package-lock.json").stat().st_mtime:
+        with session.chdir(nodejs):
+            session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+    zero_code = {
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+        "OTEL_NODE_ENABLED_INSTRUMENTATIONS": "grpc",
+        # Only local detectors: the cloud ones probe metadata endpoints and warn.
+        "OTEL_NODE_RESOURCE_DETECTORS": "env,host,process",
+    }
+    run_client(
+        session, "node", "node", "--require", "@opentelemetry/auto-instrumentations-node/register", "app.js",
+        cwd=nodejs, env=zero_code,
+    )
+
+
 @nox.session
 def conformance(session: nox.Session) -> None:
     """Check every language's last run, as read back from Jaeger, against the contract."""
@@ -96,4 +120,4 @@ def conformance(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The project's own tests: unit tests, then end to end with the real stack."""
     session.install("-r", "conformance/requirements.txt", "-r", "python/requirements.txt", "pyyaml", "nox")
-    session.run("pytest", "-v", "-rfs", "-p", "no:cacheprovider", *(session.posargs or ["conformance/tests", "stack/tests"]))
+    session.run("pytest", "conformance/tests", "stack/tests", "-v", "-rfs", "-p", "no:cacheprovider", *session.posargs)

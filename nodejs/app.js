@@ -6,7 +6,7 @@
 const { randomUUID } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { trace, SpanStatusCode } = require('@opentelemetry/api');
+const { context, propagation, trace, SpanStatusCode } = require('@opentelemetry/api');
 const { MilvusClient, DataType, ErrorCode } = require('@zilliz/milvus2-sdk-node');
 
 const LANGUAGE = 'node';
@@ -157,6 +157,7 @@ async function main() {
     language: LANGUAGE,
     service_name: process.env.OTEL_SERVICE_NAME || `milvus-client-${LANGUAGE}`,
     trace_id: null,
+    traceparent: null,
     run_id: runId,
     started_at: startedAt.toISOString(),
     duration_s: null,
@@ -166,6 +167,10 @@ async function main() {
 
   await tracer.startActiveSpan('milvus-otel-demo', { attributes: { 'demo.run_id': runId } }, async root => {
     record.trace_id = root.spanContext().traceId;
+    // The header the gRPC instrumentation sends (with its own span id), for the suite's diagnostics.
+    const headers = {};
+    propagation.inject(context.active(), headers);
+    record.traceparent = headers.traceparent ?? null;
     try {
       await scenario(address);
       record.exit_status = 0;
