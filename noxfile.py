@@ -55,7 +55,7 @@ def status(session: nox.Session) -> None:
 def require(session: nox.Session, *tools: str) -> None:
     missing = [tool for tool in tools if not shutil.which(tool)]
     if missing:
-        session.error(f"the {session.name} client needs {' and '.join(missing)} on PATH; install it and retry")
+        session.error(f"`nox -s {session.name}` needs {' and '.join(missing)} on PATH; install it and retry")
 
 
 def run_client(session: nox.Session, language: str, *command: str, cwd: Path, env: dict | None = None) -> None:
@@ -84,6 +84,15 @@ def python(session: nox.Session) -> None:
     """The Python client: OpenTelemetry SDK + gRPC instrumentation around pymilvus."""
     session.install("-r", "python/requirements.txt")
     run_client(session, "python", "python", "milvus_otel_demo.py", cwd=ROOT / "python")
+
+
+@nox.session(venv_backend="none")
+def go(session: nox.Session) -> None:
+    """The Go client: OpenTelemetry Go SDK + otelgrpc stats handler around the Milvus Go client."""
+    require(session, "go")
+    with session.chdir(ROOT / "go"):
+        session.run("go", "build", "-o", "milvus-otel-demo", ".", external=True)
+    run_client(session, "go", "./milvus-otel-demo", cwd=ROOT / "go")
 
 
 @nox.session(venv_backend="none")
@@ -120,4 +129,8 @@ def conformance(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The project's own tests: unit tests, then end to end with the real stack."""
     session.install("-r", "conformance/requirements.txt", "-r", "python/requirements.txt", "pyyaml", "nox")
+    require(session, "go")
+    with session.chdir(ROOT / "go"):
+        session.run("go", "vet", "./...", external=True)
+        session.run("go", "test", "./...", external=True)
     session.run("pytest", "conformance/tests", "stack/tests", "-v", "-rfs", "-p", "no:cacheprovider", *session.posargs)

@@ -46,6 +46,9 @@ func run() int {
 
 	tracer := tp.Tracer("github.com/example/milvus-otel-demo/go")
 	rootCtx, root := tracer.Start(ctx, "milvus-otel-demo", trace.WithAttributes(attribute.String("demo.run_id", runID)))
+	// The header the gRPC calls carry (with their own span ids), for the conformance suite's diagnostics.
+	carrier := propagation.MapCarrier{}
+	otel.GetTextMapPropagator().Inject(rootCtx, carrier)
 	r := &runner{tracer: tracer, ctx: rootCtx}
 	runScenario(r, envOr("MILVUS_URI", defaultMilvusURI))
 	if r.err != nil {
@@ -63,7 +66,9 @@ func run() int {
 	}
 
 	service, _ := res.Set().Value(semconv.ServiceNameKey)
-	return finish(newRunRecord(service.AsString(), root.SpanContext().TraceID().String(), runID, start, elapsed, runErr))
+	rec := newRunRecord(service.AsString(), root.SpanContext().TraceID().String(), runID, start, elapsed, runErr)
+	rec.Traceparent = carrier.Get("traceparent")
+	return finish(rec)
 }
 
 // newTracerProvider exports spans over OTLP/gRPC, configured by the standard

@@ -14,6 +14,7 @@ type runRecord struct {
 	Language    string  `json:"language"`
 	ServiceName string  `json:"service_name"`
 	TraceID     string  `json:"trace_id"`
+	Traceparent string  `json:"traceparent"`
 	RunID       string  `json:"run_id"`
 	StartedAt   string  `json:"started_at"`
 	DurationS   float64 `json:"duration_s"`

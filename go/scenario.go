@@ -50,7 +50,10 @@ func runScenario(r *runner, uri string) {
 			// Since client v2.6.4 these extend DefaultGrpcOpts; before, they replaced them.
 			grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
 		}})
-		return err
+		if err != nil {
+			return fmt.Errorf("%s: %w", uri, err)
+		}
+		return nil
 	})
 
 	var exists bool
