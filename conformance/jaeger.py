@@ -77,7 +77,7 @@ def complete(trace: Trace | None, scenario: dict) -> bool:
     return bool(clients) and all(any(c.kind == SERVER for c in client.children) for client in clients)
 
 
-def load_run(jaeger: Jaeger, record: dict, scenario: dict, wait_s: float = 20.0) -> Run:
+def load_run(jaeger: Jaeger, record: dict, scenario: dict, wait_s: float = 60.0) -> Run:
     """Fetch a run's trace, polling until it is complete or wait_s has passed."""
     started = time.monotonic()
     trace = jaeger.trace(record["trace_id"]) if record.get("trace_id") else None
