@@ -87,6 +87,34 @@ def python(session: nox.Session) -> None:
 
 
 @nox.session(venv_backend="none")
+def java(session: nox.Session) -> None:
+    """The Java client: the OpenTelemetry Java agent (zero code) around milvus-sdk-java."""
+    require(session, "java", "mvn")
+    java_dir = ROOT / "java"
+    app_jar = java_dir / "app" / "target" / "milvus-otel-demo.jar"
+    poms = [java_dir / "pom.xml", *java_dir.glob("*/pom.xml")]
+    # Once a build has filled Maven's cache, build offline; a changed pom needs the network again.
+    built = app_jar.exists() and all(pom.stat().st_mtime < app_jar.stat().st_mtime for pom in poms)
+    with session.chdir(java_dir):
+        session.run("mvn", "-B", "-q", *(["-o"] if built else []), "package", external=True)
+    zero_code = {
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+        # Only the gRPC instrumentation, plus the annotations (@WithSpan) and the API bridge.
+        "OTEL_INSTRUMENTATION_COMMON_DEFAULT_ENABLED": "false",
+        "OTEL_INSTRUMENTATION_GRPC_ENABLED": "true",
+        "OTEL_INSTRUMENTATION_OPENTELEMETRY_API_ENABLED": "true",
+        "OTEL_INSTRUMENTATION_OPENTELEMETRY_INSTRUMENTATION_ANNOTATIONS_ENABLED": "true",
+        # Keeps traceparent flags at 01, which Milvus 2.3 accepts (java/README.md).
+        "OTEL_JAVAAGENT_EXTENSIONS": "agent-extension/target/milvus-otel-agent-extension.jar",
+    }
+    run_client(
+        session, "java", "java", "-javaagent:app/target/opentelemetry-javaagent.jar", "-jar", str(app_jar),
+        cwd=java_dir, env=zero_code,
+    )
+
+
+@nox.session(venv_backend="none")
 def go(session: nox.Session) -> None:
     """The Go client: OpenTelemetry Go SDK + otelgrpc stats handler around the Milvus Go client."""
     require(session, "go")

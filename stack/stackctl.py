@@ -249,7 +249,8 @@ def running_pgid(state: dict, name: str) -> int | None:
 # --- installs -------------------------------------------------------------------
 
 
-def _run_step(what: str, cmd: list, timeout_s: int, cwd: Path | None = None, env: dict | None = None) -> None:
+def _run_step(what: str, cmd: list, timeout_s: int, cwd: Path | None = None) -> None:
+    """Run an install step with its output in install.log, saying every 30 s that it still runs."""
     say(f"{what} (up to {timeout_s // 60} min) ...")
     started = time.monotonic()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
@@ -257,12 +258,20 @@ def _run_step(what: str, cmd: list, timeout_s: int, cwd: Path | None = None, env
     with log.open("a") as out:
         out.write(f"\n$ {' '.join(map(str, cmd))}\n")
         out.flush()
-        try:
-            result = subprocess.run(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            raise StackError(f"{what} took longer than {timeout_s} s (log: {log})") from None
-    if result.returncode != 0:
-        raise StackError(f"{what} failed with exit code {result.returncode}; last lines of {log}:\n{_tail(log)}")
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        while True:
+            try:
+                proc.wait(timeout=30)
+                break
+            except subprocess.TimeoutExpired:
+                elapsed = time.monotonic() - started
+                if elapsed > timeout_s:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                    raise StackError(f"{what} took longer than {timeout_s} s (log: {log})") from None
+                say(f"{what}: still running after {elapsed:.0f} s")
+    if proc.returncode != 0:
+        raise StackError(f"{what} failed with exit code {proc.returncode}; last lines of {log}:\n{_tail(log)}")
     say(f"{what}: done in {time.monotonic() - started:.0f} s")
 
 

@@ -41,7 +41,7 @@ def span_named(payload: dict, name: str) -> dict:
     return next(s for s in payload["data"][0]["spans"] if s["operationName"] == name)
 
 
-LINKED = ["python-linked", "go-linked", "node-linked"]
+LINKED = ["python-linked", "java-linked", "go-linked", "node-linked"]
 
 
 @pytest.mark.parametrize("name", LINKED)

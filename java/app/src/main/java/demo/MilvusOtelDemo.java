@@ -23,7 +23,9 @@ import io.milvus.v2.service.vector.request.InsertReq;
 import io.milvus.v2.service.vector.request.QueryReq;
 import io.milvus.v2.service.vector.request.SearchReq;
 import io.milvus.v2.service.vector.request.data.FloatVec;
+import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 import io.opentelemetry.instrumentation.annotations.SpanAttribute;
 import io.opentelemetry.instrumentation.annotations.WithSpan;
 import java.io.IOException;
@@ -57,6 +59,7 @@ public final class MilvusOtelDemo {
     private final String uri;
     private MilvusClientV2 client;
     private String traceId;
+    private String traceparent;
 
     private MilvusOtelDemo(String uri) {
         this.uri = uri;
@@ -71,6 +74,7 @@ public final class MilvusOtelDemo {
             demo.run(runId);
         } catch (Exception e) {
             error = (e.getClass().getSimpleName() + ": " + e.getMessage()).replaceAll("\\s+", " ");
+            System.err.println("milvus-otel-demo: run failed: " + error);
         }
         int exitStatus = error == null ? 0 : 1;
 
@@ -78,6 +82,7 @@ public final class MilvusOtelDemo {
         record.put("language", "java");
         record.put("service_name", SERVICE_NAME);
         record.put("trace_id", demo.traceId);
+        record.put("traceparent", demo.traceparent);
         record.put("run_id", runId);
         record.put("started_at", TIMESTAMP.format(startedAt));
         record.put("duration_s", Duration.between(startedAt, Instant.now()).toMillis() / 1000.0);
@@ -108,6 +113,10 @@ public final class MilvusOtelDemo {
     @WithSpan("milvus-otel-demo")
     void run(@SpanAttribute("demo.run_id") String runId) {
         traceId = Span.current().getSpanContext().getTraceId();
+        // What the agent's propagator injects into each gRPC call, for the suite's diagnostics.
+        Map<String, String> headers = new LinkedHashMap<>();
+        GlobalOpenTelemetry.getPropagators().getTextMapPropagator().inject(Context.current(), headers, Map::put);
+        traceparent = headers.get("traceparent");
         connect();
         if (hasCollection()) {
             dropExisting();
