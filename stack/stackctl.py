@@ -276,21 +276,22 @@ def _run_step(what: str, cmd: list, timeout_s: int, cwd: Path | None = None) -> 
 
 
 def ensure_milvus_installed() -> Path:
-    server = MILVUS_VENV / "bin" / "milvus-server"
+    """The venv's Python, which runs milvus_standalone.py."""
+    python = MILVUS_VENV / "bin" / "python"
     requirements = STACK_DIR / "milvus-requirements.txt"
     stamp = MILVUS_VENV / "requirements.sha256"
     digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
-    if server.exists() and stamp.exists() and stamp.read_text() == digest:
-        return server
+    if python.exists() and stamp.exists() and stamp.read_text() == digest:
+        return python
     shutil.rmtree(MILVUS_VENV, ignore_errors=True)
     _run_step("creating the Milvus venv", [sys.executable, "-m", "venv", MILVUS_VENV], 120)
     _run_step(
         "installing Milvus from PyPI",
-        [MILVUS_VENV / "bin" / "python", "-m", "pip", "install", "-q", "-r", requirements],
+        [python, "-m", "pip", "install", "-q", "-r", requirements],
         INSTALL_TIMEOUT_S,
     )
     stamp.write_text(digest)
-    return server
+    return python
 
 
 def ensure_jaeger_built() -> Path:
@@ -353,7 +354,7 @@ def start_component(component: Component, state: dict) -> None:
         cmd = [ensure_jaeger_built(), "--config", JAEGER_MODULE / "config.yaml"]
         env, timeout_s = None, JAEGER_START_TIMEOUT_S
     else:
-        cmd = [ensure_milvus_installed(), "--data", MILVUS_DATA]
+        cmd = [ensure_milvus_installed(), STACK_DIR / "milvus_standalone.py", MILVUS_DATA]
         env, timeout_s = milvus_env(), MILVUS_START_TIMEOUT_S
     say(f"starting {component.name} ...")
     proc, log = _spawn(component.name, cmd, env)
