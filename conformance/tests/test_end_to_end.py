@@ -85,7 +85,7 @@ def test_unplugged_link_fails_and_names_the_cause(stack, tmp_path):
     record = json.loads(record_file.read_text())
     assert record["traceparent"].endswith("-03")
 
-    run = load_run(Jaeger(), record, SCENARIO, wait_s=15)
+    run = load_run(Jaeger(), record, SCENARIO)
     result = Checker(run, SCENARIO).check("server_links")
     assert not result.passed
     assert "ROOT spans of other traces" in result.reason, result.reason
