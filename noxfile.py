@@ -1,15 +1,14 @@
 """Orchestrates the stack, the four traced clients and the conformance suite.
 
-    nox                      stack + every client + conformance (the main job)
-    nox -s python conformance    one language, then the suite
-    nox -s up | down | status    the shared Milvus + Jaeger stack
-    nox -s tests             the project's own tests (unit and end-to-end)
-    nox -s tests -- -m "not e2e"    only the fast ones
+nox                      stack + every client + conformance (the main job)
+nox -s python conformance    one language, then the suite
+nox -s up | down | status    the shared Milvus + Jaeger stack
+nox -s tests             the project's own tests (unit and end-to-end)
+nox -s tests -- -m "not e2e"    only the fast ones
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import time
@@ -109,8 +108,14 @@ def java(session: nox.Session) -> None:
         "OTEL_JAVAAGENT_EXTENSIONS": "agent-extension/target/milvus-otel-agent-extension.jar",
     }
     run_client(
-        session, "java", "java", "-javaagent:app/target/opentelemetry-javaagent.jar", "-jar", str(app_jar),
-        cwd=java_dir, env=zero_code,
+        session,
+        "java",
+        "java",
+        "-javaagent:app/target/opentelemetry-javaagent.jar",
+        "-jar",
+        str(app_jar),
+        cwd=java_dir,
+        env=zero_code,
     )
 
 
@@ -141,8 +146,14 @@ def node(session: nox.Session) -> None:
         "OTEL_NODE_RESOURCE_DETECTORS": "env,host,process",
     }
     run_client(
-        session, "node", "node", "--require", "@opentelemetry/auto-instrumentations-node/register", "app.js",
-        cwd=nodejs, env=zero_code,
+        session,
+        "node",
+        "node",
+        "--require",
+        "@opentelemetry/auto-instrumentations-node/register",
+        "app.js",
+        cwd=nodejs,
+        env=zero_code,
     )
 
 
@@ -156,7 +167,8 @@ def conformance(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The project's own tests: unit tests, then end to end with the real stack."""
-    session.install("-r", "conformance/requirements.txt", "-r", "python/requirements.txt", "pyyaml", "nox")
+    # selenium drives Debian's chromium + chromium-driver for the report's browser test.
+    session.install("-r", "conformance/requirements.txt", "-r", "python/requirements.txt", "pyyaml", "nox", "selenium")
     require(session, "go")
     with session.chdir(ROOT / "go"):
         session.run("go", "vet", "./...", external=True)

@@ -1,12 +1,15 @@
-"""Collects the conformance matrix and writes it to reports/conformance.json."""
+"""Collects the conformance matrix and each language's run, and writes the report
+(reports/conformance.json, .md, .html) at the end of the session."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
+import report
+from jaeger import JAEGER_API_URL
+from traces import Run, load_scenario
 
 REPORTS_DIR = Path(os.environ.get("DEMO_REPORTS_DIR", Path(__file__).resolve().parent.parent / "reports"))
 
@@ -14,9 +17,13 @@ REPORTS_DIR = Path(os.environ.get("DEMO_REPORTS_DIR", Path(__file__).resolve().p
 class Results:
     def __init__(self):
         self.rows: dict[str, dict[str, dict]] = {}
+        self.runs: dict[str, Run | None] = {}
 
     def add(self, language: str, check: str, outcome: str, reason: str) -> None:
         self.rows.setdefault(language, {})[check] = {"outcome": outcome, "reason": reason}
+
+    def add_run(self, language: str, run: Run | None) -> None:
+        self.runs[language] = run
 
 
 _results = Results()
@@ -30,9 +37,7 @@ def conformance_results() -> Results:
 def pytest_terminal_summary(terminalreporter):
     if not _results.rows:
         return
-    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = REPORTS_DIR / "conformance.json"
-    path.write_text(json.dumps({"languages": _results.rows}, indent=2) + "\n")
+    paths = report.write(REPORTS_DIR, _results.rows, _results.runs, load_scenario(), JAEGER_API_URL)
     terminalreporter.section("conformance matrix")
     for language, checks in _results.rows.items():
         outcomes = [c["outcome"] for c in checks.values()]
@@ -44,4 +49,5 @@ def pytest_terminal_summary(terminalreporter):
             failed = [name for name, c in checks.items() if c["outcome"] == "failed"]
             verdict = f"FAILED: {', '.join(failed)}"
         terminalreporter.write_line(f"{language:8} {verdict}")
-    terminalreporter.write_line(f"written to {path}")
+    for path in paths:
+        terminalreporter.write_line(f"written to {path}")

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import requests
-
 from traces import SERVER, Run, Span, Trace, traces_from_jaeger
 
 JAEGER_API_URL = os.environ.get("JAEGER_API_URL", "http://127.0.0.1:16686")

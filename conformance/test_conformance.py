@@ -6,7 +6,6 @@ Run it with `nox -s conformance` after one or more client sessions."""
 from __future__ import annotations
 
 import pytest
-
 from jaeger import RUNS_DIR, Jaeger, JaegerUnreachable, load_run, read_record
 from traces import CHECKS, Checker, load_scenario
 
@@ -24,14 +23,15 @@ def jaeger() -> Jaeger:
 
 
 @pytest.fixture(scope="session")
-def runs(jaeger):
-    """Each language's run, fetched once and shared by its checks."""
+def runs(jaeger, conformance_results):
+    """Each language's run, fetched once, shared by its checks and kept for the report."""
     cache = {}
 
     def get(language: str):
         if language not in cache:
             record = read_record(language)
             cache[language] = record and load_run(jaeger, record, SCENARIO)
+            conformance_results.add_run(language, cache[language])
         return cache[language]
 
     return get

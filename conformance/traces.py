@@ -107,6 +107,21 @@ def traces_from_jaeger(payload: dict) -> list[Trace]:
     return traces
 
 
+def server_child(scenario: dict, client: Span) -> Span | None:
+    """Milvus's SERVER span for the same method directly below a client RPC span: the link."""
+    method = client.rpc_method(scenario["rpc_service"])
+    return next(
+        (
+            child
+            for child in client.children
+            if child.kind == SERVER
+            and child.service == scenario["server_service"]
+            and child.rpc_method(scenario["rpc_service"]) == method
+        ),
+        None,
+    )
+
+
 # --- checks ---------------------------------------------------------------------
 
 
@@ -216,11 +231,7 @@ class Checker:
         span = self._steps().get(step["name"])
         if span is None:
             return []
-        return [
-            s
-            for s in span.descendants()
-            if s.kind == CLIENT and s.rpc_method(self.rpc_service) in step["rpcs"]
-        ]
+        return [s for s in span.descendants() if s.kind == CLIENT and s.rpc_method(self.rpc_service) in step["rpcs"]]
 
     def _rpc_client_spans(self):
         if self._root() is None:
@@ -241,24 +252,11 @@ class Checker:
     def _contract_client_spans(self) -> list[Span]:
         return [span for step in self.scenario["steps"] if step["rpcs"] for span in self._step_client_spans(step)]
 
-    def _server_child(self, client: Span) -> Span | None:
-        method = client.rpc_method(self.rpc_service)
-        return next(
-            (
-                child
-                for child in client.children
-                if child.kind == SERVER
-                and child.service == self.scenario["server_service"]
-                and child.rpc_method(self.rpc_service) == method
-            ),
-            None,
-        )
-
     def _server_links(self):
         clients = self._contract_client_spans()
         if not clients:
             return "no contract RPC client spans to link (see rpc_client_spans)"
-        unlinked = [span for span in clients if self._server_child(span) is None]
+        unlinked = [span for span in clients if server_child(self.scenario, span) is None]
         if not unlinked:
             return None
         return self._explain_unlinked(unlinked, len(clients))
@@ -271,7 +269,7 @@ class Checker:
         )
         elsewhere = [self._server_root_during(span) for span in unlinked]
         found = [root for root in elsewhere if root is not None]
-        flags = _traceparent_flags(self.run.record.get("traceparent"))
+        flags = traceparent_flags(self.run.record.get("traceparent"))
         if found:
             example = found[0]
             message += (
@@ -305,7 +303,7 @@ class Checker:
         return None
 
     def _server_internal_spans(self):
-        servers = [self._server_child(client) for client in self._contract_client_spans()]
+        servers = [server_child(self.scenario, client) for client in self._contract_client_spans()]
         servers = [server for server in servers if server is not None]
         if not servers:
             return "no linked server spans to look into (see server_links)"
@@ -350,6 +348,6 @@ def _looks_secret(key: str, value) -> bool:
     return bool(CREDENTIAL_KEY.search(key)) or (isinstance(value, str) and bool(CREDENTIAL_VALUE.search(value)))
 
 
-def _traceparent_flags(traceparent: str | None) -> str | None:
+def traceparent_flags(traceparent: str | None) -> str | None:
     parts = (traceparent or "").split("-")
     return parts[3] if len(parts) == 4 else None

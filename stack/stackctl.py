@@ -399,10 +399,14 @@ def down_embedded() -> None:
 
 def docker_compose(*args: str, timeout_s: int = 600) -> None:
     if not shutil.which("docker"):
-        raise StackError("STACK_BACKEND=docker needs Docker, but `docker` is not on PATH; unset STACK_BACKEND to use the embedded stack")
+        raise StackError(
+            "STACK_BACKEND=docker needs Docker, but `docker` is not on PATH; unset STACK_BACKEND to use the embedded stack"
+        )
     info = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=30)
     if info.returncode != 0:
-        raise StackError("STACK_BACKEND=docker needs a running Docker engine, but `docker info` cannot reach one; unset STACK_BACKEND to use the embedded stack")
+        raise StackError(
+            "STACK_BACKEND=docker needs a running Docker engine, but `docker info` cannot reach one; unset STACK_BACKEND to use the embedded stack"
+        )
     cmd = ["docker", "compose", "-f", str(COMPOSE_FILE), *args]
     say("$ " + " ".join(cmd))
     try:
@@ -437,7 +441,9 @@ def up() -> None:
         up_docker()
     else:
         up_embedded()
-    say(f"stack up in {time.monotonic() - started:.1f} s: Milvus {MILVUS_URI}, OTLP {OTLP_GRPC_ENDPOINT}, Jaeger API {JAEGER_API_URL}")
+    say(
+        f"stack up in {time.monotonic() - started:.1f} s: Milvus {MILVUS_URI}, OTLP {OTLP_GRPC_ENDPOINT}, Jaeger API {JAEGER_API_URL}"
+    )
 
 
 def down() -> None:

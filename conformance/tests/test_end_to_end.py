@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from jaeger import Jaeger, load_run
 from traces import Checker, load_scenario
 
@@ -58,6 +57,10 @@ def test_main_job_conforms_in_every_language(stack, tmp_path):
     }
     assert not failures, json.dumps(failures, indent=2)
     assert set(report) == set(SCENARIO["languages"])
+    page = (tmp_path / "conformance.html").read_text()
+    for language in SCENARIO["languages"]:
+        assert f'<svg class="waterfall" data-language="{language}"' in page
+    assert "| server_links |" in (tmp_path / "conformance.md").read_text()
     assert nox.returncode == 0, output[-3000:]
 
 

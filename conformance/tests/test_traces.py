@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from jaeger import complete
 from traces import CHECKS, Checker, Run, load_scenario, traces_from_jaeger
 

@@ -26,7 +26,9 @@ def test_unknown_command_prints_usage():
 def test_unknown_backend_is_one_line(tmp_path):
     result = stackctl("up", env={"STACK_BACKEND": "k8s"}, state_dir=tmp_path)
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == ["stack: error: unknown STACK_BACKEND='k8s'; use 'embedded' (default) or 'docker'"]
+    assert result.stderr.strip().splitlines() == [
+        "stack: error: unknown STACK_BACKEND='k8s'; use 'embedded' (default) or 'docker'"
+    ]
 
 
 def test_docker_backend_without_an_engine_is_one_line(tmp_path):
