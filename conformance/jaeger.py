@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import requests
-from traces import SERVER, Run, Span, Trace, traces_from_jaeger
+from traces import SERVER, Run, Span, Trace, root_span, traces_from_jaeger
 
 JAEGER_API_URL = os.environ.get("JAEGER_API_URL", "http://127.0.0.1:16686")
 RUNS_DIR = Path(os.environ.get("DEMO_RUNS_DIR", Path(__file__).resolve().parent.parent / ".runs"))
@@ -69,7 +69,7 @@ def complete(trace: Trace | None, scenario: dict) -> bool:
     """Root span present and every client RPC span answered by a server span.
 
     Milvus exports in batches, seconds after the client: until then its spans are missing."""
-    if trace is None or not any(s.name == scenario["root_span"] for s in trace.roots):
+    if trace is None or root_span(trace, scenario) is None:
         return False
     step_rpcs = {rpc for step in scenario["steps"] for rpc in step["rpcs"]}
     clients = [s for s in trace.spans if s.kind == "client" and s.rpc_method(scenario["rpc_service"]) in step_rpcs]

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from traces import CHECKS, CLIENT, Run, Span, Trace, server_child, traceparent_flags
+from traces import CHECKS, CLIENT, Run, Span, Trace, root_span, server_child, step_spans, traceparent_flags
 
 # Jaeger turns span kind, scope and status into tags: they are not attributes the instrumentation chose.
 JAEGER_FIELDS = {"span.kind", "otel.scope.name", "otel.scope.version", "otel.status_code", "otel.status_description", "error"}
@@ -42,15 +42,6 @@ def own_spans(run: Run, scenario: dict) -> list[Span]:
 def rpc_client_spans(run: Run, scenario: dict) -> list[Span]:
     """The client's gRPC CLIENT spans (Milvus's calls between its own components are CLIENT spans too)."""
     return [s for s in own_spans(run, scenario) if s.kind == CLIENT and s.tags.get("rpc.system") == scenario["rpc_system"]]
-
-
-def root_span(trace: Trace, scenario: dict) -> Span | None:
-    return next((span for span in trace.roots if span.name == scenario["root_span"]), None)
-
-
-def step_spans(trace: Trace, scenario: dict) -> dict[str, Span]:
-    root = root_span(trace, scenario)
-    return {child.name: child for child in root.children} if root else {}
 
 
 def naming_scheme(span: Span) -> str:

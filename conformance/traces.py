@@ -122,6 +122,17 @@ def server_child(scenario: dict, client: Span) -> Span | None:
     )
 
 
+def root_span(trace: Trace, scenario: dict) -> Span | None:
+    """The client's root span, named by the contract."""
+    return next((span for span in trace.roots if span.name == scenario["root_span"]), None)
+
+
+def step_spans(trace: Trace, scenario: dict) -> dict[str, Span]:
+    """The root's children by name: one span per contract step."""
+    root = root_span(trace, scenario)
+    return {child.name: child for child in root.children} if root else {}
+
+
 # --- checks ---------------------------------------------------------------------
 
 
@@ -195,7 +206,7 @@ class Checker:
         return None
 
     def _root(self) -> Span | None:
-        return next((s for s in self.run.trace.roots if s.name == self.scenario["root_span"]), None)
+        return root_span(self.run.trace, self.scenario)
 
     def _root_span(self):
         root = self._root()
@@ -210,8 +221,7 @@ class Checker:
         return None
 
     def _steps(self) -> dict[str, Span]:
-        root = self._root()
-        return {child.name: child for child in root.children} if root else {}
+        return step_spans(self.run.trace, self.scenario)
 
     def _required_steps(self) -> list[dict]:
         return [step for step in self.scenario["steps"] if not step.get("conditional")]
