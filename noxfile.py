@@ -5,13 +5,18 @@ nox -s python conformance    one language, then the suite
 nox -s up | down | status    the shared Milvus + Jaeger stack
 nox -s tests             the project's own tests (unit and end-to-end)
 nox -s tests -- -m "not e2e"    only the fast ones
+nox -s bench             what tracing costs per language (restarts the stack)
+nox -s bench -- --help   its options (N, pairs, languages, ...)
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import shutil
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nox
@@ -57,37 +62,64 @@ def require(session: nox.Session, *tools: str) -> None:
         session.error(f"`nox -s {session.name}` needs {' and '.join(missing)} on PATH; install it and retry")
 
 
-def run_client(session: nox.Session, language: str, *command: str, cwd: Path, env: dict | None = None) -> None:
+@dataclass
+class Client:
+    """How to run one language's client: traced (the normal run) and untraced (nox -s bench)."""
+
+    language: str
+    cwd: Path
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    untraced_switch: str = ""  # what turns tracing off, as the bench reports it
+    untraced_command: list[str] | None = None  # None: the same command
+    untraced_env: dict[str, str] = field(default_factory=lambda: {"OTEL_SDK_DISABLED": "true"})
+
+    @property
+    def settings(self) -> dict[str, str]:
+        return {
+            "MILVUS_URI": MILVUS_URI,
+            "OTEL_SERVICE_NAME": f"milvus-client-{self.language}",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": OTLP_GRPC_ENDPOINT,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+            **self.env,
+        }
+
+    def bench_spec(self) -> dict:
+        return {
+            "cwd": str(self.cwd),
+            "service_name": self.settings["OTEL_SERVICE_NAME"],
+            "untraced_switch": self.untraced_switch,
+            "traced": {"command": self.command, "env": self.settings},
+            "untraced": {"command": self.untraced_command or self.command, "env": {**self.settings, **self.untraced_env}},
+        }
+
+
+def run_client(session: nox.Session, client: Client) -> None:
     """Start the stack if needed, run one client with the standard settings, time it."""
     stack(session, "up")
     RUNS_DIR.mkdir(exist_ok=True)
-    record = RUNS_DIR / f"{language}.json"
+    record = RUNS_DIR / f"{client.language}.json"
     record.unlink(missing_ok=True)  # a failed build must not leave an old run to check
-    settings = {
-        "MILVUS_URI": MILVUS_URI,
-        "OTEL_SERVICE_NAME": f"milvus-client-{language}",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": OTLP_GRPC_ENDPOINT,
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-        "DEMO_RUN_RECORD": str(record),
-        **(env or {}),
-    }
-    session.log(f"running the {language} client (timeout {CLIENT_TIMEOUT_S} s)")
+    session.log(f"running the {client.language} client (timeout {CLIENT_TIMEOUT_S} s)")
     started = time.monotonic()
-    with session.chdir(cwd):
-        session.run("timeout", "--kill-after=10", str(CLIENT_TIMEOUT_S), *command, env=settings, external=True)
-    session.log(f"{language} client done in {time.monotonic() - started:.1f} s; run record {record}")
+    with session.chdir(client.cwd):
+        env = {**client.settings, "DEMO_RUN_RECORD": str(record)}
+        session.run("timeout", "--kill-after=10", str(CLIENT_TIMEOUT_S), *client.command, env=env, external=True)
+    session.log(f"{client.language} client done in {time.monotonic() - started:.1f} s; run record {record}")
 
 
-@nox.session
-def python(session: nox.Session) -> None:
-    """The Python client: OpenTelemetry SDK + gRPC instrumentation around pymilvus."""
+def python_client(session: nox.Session) -> Client:
     session.install("-r", "python/requirements.txt")
-    run_client(session, "python", "python", "milvus_otel_demo.py", cwd=ROOT / "python")
+    return Client(
+        "python",
+        ROOT / "python",
+        ["python", "milvus_otel_demo.py"],
+        untraced_switch="OTEL_SDK_DISABLED=true: the SDK's TracerProvider hands out no-op tracers; "
+        "the gRPC interceptor stays installed, makes no-op spans and injects no traceparent",
+    )
 
 
-@nox.session(venv_backend="none")
-def java(session: nox.Session) -> None:
-    """The Java client: the OpenTelemetry Java agent (zero code) around milvus-sdk-java."""
+def java_client(session: nox.Session) -> Client:
     require(session, "java", "mvn")
     java_dir = ROOT / "java"
     app_jar = java_dir / "app" / "target" / "milvus-otel-demo.jar"
@@ -107,30 +139,31 @@ def java(session: nox.Session) -> None:
         # Keeps traceparent flags at 01, which Milvus 2.3 accepts (java/README.md).
         "OTEL_JAVAAGENT_EXTENSIONS": "agent-extension/target/milvus-otel-agent-extension.jar",
     }
-    run_client(
-        session,
+    return Client(
         "java",
-        "java",
-        "-javaagent:app/target/opentelemetry-javaagent.jar",
-        "-jar",
-        str(app_jar),
-        cwd=java_dir,
-        env=zero_code,
+        java_dir,
+        ["java", "-javaagent:app/target/opentelemetry-javaagent.jar", "-jar", str(app_jar)],
+        zero_code,
+        untraced_switch="no -javaagent: nothing is instrumented, @WithSpan is inert and the API is a no-op",
+        untraced_command=["java", "-jar", str(app_jar)],
+        untraced_env={},
     )
 
 
-@nox.session(venv_backend="none")
-def go(session: nox.Session) -> None:
-    """The Go client: OpenTelemetry Go SDK + otelgrpc stats handler around the Milvus Go client."""
+def go_client(session: nox.Session) -> Client:
     require(session, "go")
     with session.chdir(ROOT / "go"):
         session.run("go", "build", "-o", "milvus-otel-demo", ".", external=True)
-    run_client(session, "go", "./milvus-otel-demo", cwd=ROOT / "go")
+    return Client(
+        "go",
+        ROOT / "go",
+        ["./milvus-otel-demo"],
+        untraced_switch="OTEL_SDK_DISABLED=true, read by the app because the Go SDK ignores it: "
+        "no SDK (no-op tracer provider) and no otelgrpc stats handler",
+    )
 
 
-@nox.session(venv_backend="none")
-def node(session: nox.Session) -> None:
-    """The Node.js client: auto-instrumentations-node (zero code) around the Milvus Node SDK."""
+def node_client(session: nox.Session) -> Client:
     require(session, "node", "npm")
     nodejs = ROOT / "nodejs"
     installed = nodejs / "node_modules" / ".package-lock.json"
@@ -145,16 +178,60 @@ def node(session: nox.Session) -> None:
         # Only local detectors: the cloud ones probe metadata endpoints and warn.
         "OTEL_NODE_RESOURCE_DETECTORS": "env,host,process",
     }
-    run_client(
-        session,
+    return Client(
         "node",
-        "node",
-        "--require",
-        "@opentelemetry/auto-instrumentations-node/register",
-        "app.js",
-        cwd=nodejs,
-        env=zero_code,
+        nodejs,
+        ["node", "--require", "@opentelemetry/auto-instrumentations-node/register", "app.js"],
+        zero_code,
+        untraced_switch="OTEL_SDK_DISABLED=true: NodeSDK.start() returns at once (no tracer provider, propagator or "
+        "context manager); grpc-js is still patched by the instrumentation's constructor and makes no-op spans",
     )
+
+
+CLIENTS = {"python": python_client, "java": java_client, "go": go_client, "node": node_client}
+
+
+@nox.session
+def python(session: nox.Session) -> None:
+    """The Python client: OpenTelemetry SDK + gRPC instrumentation around pymilvus."""
+    run_client(session, python_client(session))
+
+
+@nox.session(venv_backend="none")
+def java(session: nox.Session) -> None:
+    """The Java client: the OpenTelemetry Java agent (zero code) around milvus-sdk-java."""
+    run_client(session, java_client(session))
+
+
+@nox.session(venv_backend="none")
+def go(session: nox.Session) -> None:
+    """The Go client: OpenTelemetry Go SDK + otelgrpc stats handler around the Milvus Go client."""
+    run_client(session, go_client(session))
+
+
+@nox.session(venv_backend="none")
+def node(session: nox.Session) -> None:
+    """The Node.js client: auto-instrumentations-node (zero code) around the Milvus Node SDK."""
+    run_client(session, node_client(session))
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """What tracing costs per language, how soon a trace shows in Jaeger, how fast the stack starts.
+
+    Restarts the stack for the start-up figures (unless --no-stack-starts), so Jaeger
+    forgets earlier traces. Options: `nox -s bench -- --help`."""
+    session.install("-r", "conformance/requirements.txt")
+    wanted = argparse.ArgumentParser(add_help=False)
+    wanted.add_argument("--languages", default=",".join(CLIENTS))
+    languages = wanted.parse_known_args(session.posargs)[0].languages.split(",")
+    if "-h" in session.posargs or "--help" in session.posargs:
+        languages = []  # nothing to build for the help text
+    spec = {name: CLIENTS[name](session).bench_spec() for name in languages if name in CLIENTS}
+    spec_file = RUNS_DIR / "bench" / "clients.json"
+    spec_file.parent.mkdir(parents=True, exist_ok=True)
+    spec_file.write_text(json.dumps(spec, indent=2) + "\n")
+    session.run("python", "conformance/run_bench.py", "--clients", str(spec_file), *session.posargs)
 
 
 @nox.session

@@ -117,3 +117,22 @@ func TestExpectFailureThatSucceeds(t *testing.T) {
 		t.Errorf("runner error = %v, want an expected_failure error", r.err)
 	}
 }
+
+func TestSettingsFromEnv(t *testing.T) {
+	env := func(vars map[string]string) func(string) string {
+		return func(name string) string { return vars[name] }
+	}
+	s, err := settingsFromEnv(env(nil))
+	if err != nil || s.uri != defaultMilvusURI || !s.traced || s.benchRepeat != 0 {
+		t.Errorf("defaults = %+v, %v", s, err)
+	}
+	s, err = settingsFromEnv(env(map[string]string{"OTEL_SDK_DISABLED": " TRUE ", "DEMO_BENCH_REPEAT": "300", "MILVUS_URI": "http://m:1"}))
+	if err != nil || s.uri != "http://m:1" || s.traced || s.benchRepeat != 300 {
+		t.Errorf("set = %+v, %v", s, err)
+	}
+	for _, bad := range []string{"-1", "many", "1.5"} {
+		if _, err := settingsFromEnv(env(map[string]string{"DEMO_BENCH_REPEAT": bad})); err == nil {
+			t.Errorf("DEMO_BENCH_REPEAT=%s: no error", bad)
+		}
+	}
+}

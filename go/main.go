@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,6 +22,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 const (
@@ -37,9 +40,21 @@ func run() int {
 	runID := uuid.NewString()
 	ctx := context.Background()
 
-	tp, res, err := newTracerProvider(ctx)
+	s, err := settingsFromEnv(os.Getenv)
 	if err != nil {
 		return finish(newRunRecord(defaultServiceName, "", runID, start, time.Since(start), err))
+	}
+	// The Go SDK does not read OTEL_SDK_DISABLED, so the app does: no SDK, no otelgrpc handler.
+	var tp trace.TracerProvider = noop.NewTracerProvider()
+	shutdown := func(context.Context) error { return nil }
+	service := envOr("OTEL_SERVICE_NAME", defaultServiceName)
+	if s.traced {
+		sdkTP, res, err := newTracerProvider(ctx)
+		if err != nil {
+			return finish(newRunRecord(defaultServiceName, "", runID, start, time.Since(start), err))
+		}
+		name, _ := res.Set().Value(semconv.ServiceNameKey)
+		tp, shutdown, service = sdkTP, sdkTP.Shutdown, name.AsString()
 	}
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
@@ -50,7 +65,7 @@ func run() int {
 	carrier := propagation.MapCarrier{}
 	otel.GetTextMapPropagator().Inject(rootCtx, carrier)
 	r := &runner{tracer: tracer, ctx: rootCtx}
-	runScenario(r, envOr("MILVUS_URI", defaultMilvusURI))
+	bench, benchCPU := runScenario(r, s)
 	if r.err != nil {
 		root.SetStatus(codes.Error, r.err.Error())
 	}
@@ -61,14 +76,39 @@ func run() int {
 	shutdownCtx, cancel := context.WithTimeout(ctx, shutdownTimeout)
 	defer cancel()
 	runErr := r.err
-	if err := tp.Shutdown(shutdownCtx); err != nil {
+	if err := shutdown(shutdownCtx); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("tracer provider shutdown: %w", err))
 	}
 
-	service, _ := res.Set().Value(semconv.ServiceNameKey)
-	rec := newRunRecord(service.AsString(), root.SpanContext().TraceID().String(), runID, start, elapsed, runErr)
+	rec := newRunRecord(service, root.SpanContext().TraceID().String(), runID, start, elapsed, runErr)
 	rec.Traceparent = carrier.Get("traceparent")
+	rec.Bench, rec.BenchCPUMs = bench, benchCPU
 	return finish(rec)
+}
+
+// settings are what the scenario reads from the environment.
+type settings struct {
+	uri         string
+	traced      bool // false with OTEL_SDK_DISABLED=true, the untraced baseline of nox -s bench
+	benchRepeat int  // DEMO_BENCH_REPEAT: how often the hot path runs after query; 0, the default, skips it
+}
+
+func settingsFromEnv(getenv func(string) string) (settings, error) {
+	s := settings{
+		uri:    getenv("MILVUS_URI"),
+		traced: !strings.EqualFold(strings.TrimSpace(getenv("OTEL_SDK_DISABLED")), "true"),
+	}
+	if s.uri == "" {
+		s.uri = defaultMilvusURI
+	}
+	if v := getenv("DEMO_BENCH_REPEAT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return s, fmt.Errorf("DEMO_BENCH_REPEAT=%q: want a whole number >= 0", v)
+		}
+		s.benchRepeat = n
+	}
+	return s, nil
 }
 
 // newTracerProvider exports spans over OTLP/gRPC, configured by the standard

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"syscall"
 	"time"
 
 	"github.com/milvus-io/milvus/client/v2/column"
@@ -39,19 +40,22 @@ func schema() *entity.Schema {
 		WithField(entity.NewField().WithName("vector").WithDataType(entity.FieldTypeFloatVector).WithDim(dim))
 }
 
-// runScenario runs the steps of conformance/SCENARIO.md against the Milvus at uri.
-func runScenario(r *runner, uri string) {
+// runScenario runs the steps of conformance/SCENARIO.md against the Milvus at
+// s.uri and returns the hot path's latencies when s.benchRepeat > 0.
+func runScenario(r *runner, s settings) (bench map[string][]float64, benchCPU float64) {
 	var c *milvusclient.Client
 	r.step("connect", func(ctx context.Context) (err error) {
 		// The client dials with grpc.WithBlock: fail fast if nothing listens.
 		ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 		defer cancel()
-		c, err = milvusclient.New(ctx, &milvusclient.ClientConfig{Address: uri, DialOptions: []grpc.DialOption{
+		var dialOptions []grpc.DialOption
+		if s.traced {
 			// Since client v2.6.4 these extend DefaultGrpcOpts; before, they replaced them.
-			grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
-		}})
+			dialOptions = append(dialOptions, grpc.WithStatsHandler(otelgrpc.NewClientHandler()))
+		}
+		c, err = milvusclient.New(ctx, &milvusclient.ClientConfig{Address: s.uri, DialOptions: dialOptions})
 		if err != nil {
-			return fmt.Errorf("%s: %w", uri, err)
+			return fmt.Errorf("%s: %w", s.uri, err)
 		}
 		return nil
 	})
@@ -108,10 +112,7 @@ func runScenario(r *runner, uri string) {
 	})
 
 	r.step("search", func(ctx context.Context) error {
-		results, err := c.Search(ctx, milvusclient.NewSearchOption(collection, topK,
-			[]entity.Vector{entity.FloatVector(vectorFor(0))}).
-			WithANNSField("vector").
-			WithConsistencyLevel(entity.ClStrong))
+		results, err := search(ctx, c, entity.ClStrong)
 		if err != nil {
 			return err
 		}
@@ -122,15 +123,19 @@ func runScenario(r *runner, uri string) {
 	})
 
 	r.step("query", func(ctx context.Context) error {
-		rs, err := c.Query(ctx, milvusclient.NewQueryOption(collection).
-			WithFilter("id in [10, 11, 12]").
-			WithOutputFields("id").
-			WithConsistencyLevel(entity.ClStrong))
+		rs, err := query(ctx, c, entity.ClStrong)
 		if err == nil {
 			log.Printf("query: %d rows", rs.ResultCount)
 		}
 		return err
 	})
+
+	if s.benchRepeat > 0 {
+		r.step("bench", func(ctx context.Context) (err error) {
+			bench, benchCPU, err = hotPath(ctx, c, s.benchRepeat)
+			return err
+		})
+	}
 
 	r.step("delete", func(ctx context.Context) error {
 		_, err := c.Delete(ctx, milvusclient.NewDeleteOption(collection).WithExpr("id in [0, 1, 2, 3, 4]"))
@@ -149,6 +154,55 @@ func runScenario(r *runner, uri string) {
 	if c != nil {
 		r.final("close", c.Close)
 	}
+	return bench, benchCPU
+}
+
+func search(ctx context.Context, c *milvusclient.Client, level entity.ConsistencyLevel) ([]milvusclient.ResultSet, error) {
+	return c.Search(ctx, milvusclient.NewSearchOption(collection, topK, []entity.Vector{entity.FloatVector(vectorFor(0))}).
+		WithANNSField("vector").
+		WithConsistencyLevel(level))
+}
+
+func query(ctx context.Context, c *milvusclient.Client, level entity.ConsistencyLevel) (milvusclient.ResultSet, error) {
+	return c.Query(ctx, milvusclient.NewQueryOption(collection).
+		WithFilter("id in [10, 11, 12]").
+		WithOutputFields("id").
+		WithConsistencyLevel(level))
+}
+
+// hotPath runs search and query repeat times each, with consistency Bounded
+// (Strong waits for Milvus's next time tick, ~200 ms, on every call), and
+// returns each call's client-side latency in ms, and the CPU time the process
+// spent meanwhile (all goroutines, the exporter's included) in ms.
+func hotPath(ctx context.Context, c *milvusclient.Client, repeat int) (map[string][]float64, float64, error) {
+	calls := []struct {
+		rpc  string
+		call func() error
+	}{
+		{"Search", func() error { _, err := search(ctx, c, entity.ClBounded); return err }},
+		{"Query", func() error { _, err := query(ctx, c, entity.ClBounded); return err }},
+	}
+	latencies := map[string][]float64{}
+	cpuStart := processCPU()
+	for range repeat {
+		for _, call := range calls {
+			start := time.Now()
+			if err := call.call(); err != nil {
+				return nil, 0, fmt.Errorf("%s: %w", call.rpc, err)
+			}
+			latencies[call.rpc] = append(latencies[call.rpc], float64(time.Since(start).Microseconds())/1000)
+		}
+	}
+	return latencies, float64((processCPU() - cpuStart).Microseconds()) / 1000, nil
+}
+
+// processCPU is the user + system CPU time of the whole process so far.
+func processCPU() time.Duration {
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+		return 0
+	}
+	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
 }
 
 func hitCounts(results []milvusclient.ResultSet) []int {

@@ -15,6 +15,9 @@ const MISSING_COLLECTION = 'otel_demo_does_not_exist';
 const DIMENSION = 8;
 const ROWS = 100;
 const TOP_K = 5;
+// The hot path (DEMO_BENCH_REPEAT, for `nox -s bench`) uses Bounded: Strong waits for
+// Milvus's next time tick (~200 ms) on every call.
+const BENCH_CONSISTENCY = 'Bounded';
 
 const tracer = trace.getTracer('milvus-otel-demo');
 
@@ -66,8 +69,54 @@ function step(name, fn, { expectError = false } = {}) {
   });
 }
 
-async function scenario(address) {
+function search(client, consistencyLevel = 'Strong') {
+  return client.search({
+    collection_name: COLLECTION,
+    data: [vectorOf(0)],
+    limit: TOP_K,
+    output_fields: ['id'],
+    consistency_level: consistencyLevel,
+  });
+}
+
+function query(client, consistencyLevel = 'Strong') {
+  return client.query({
+    collection_name: COLLECTION,
+    filter: 'id in [10, 11, 12]',
+    output_fields: ['id'],
+    consistency_level: consistencyLevel,
+  });
+}
+
+// Search and query, `repeat` times each: the client-side latency of every call, in ms,
+// and the CPU time the process spent meanwhile (exports included), in ms.
+async function hotPath(client, repeat) {
+  const latencies = { Search: [], Query: [] };
+  const cpuStarted = process.cpuUsage();
+  for (let i = 0; i < repeat; i++) {
+    for (const [rpc, call] of [['Search', search], ['Query', query]]) {
+      const started = performance.now();
+      const response = await call(client, BENCH_CONSISTENCY);
+      latencies[rpc].push(Math.round((performance.now() - started) * 1000) / 1000);
+      check(response);
+    }
+  }
+  const cpu = process.cpuUsage(cpuStarted);
+  return { latencies, cpuMs: Math.round((cpu.user + cpu.system) / 100) / 10 };
+}
+
+function benchRepeat() {
+  const value = process.env.DEMO_BENCH_REPEAT || '0';
+  if (!/^\d+$/.test(value)) {
+    throw new Error(`DEMO_BENCH_REPEAT=${value}: want a whole number >= 0`);
+  }
+  return Number(value);
+}
+
+// The contract's steps; with repeat > 0 also the hot path, whose latencies it returns.
+async function scenario(address, repeat) {
   let client;
+  let bench = null;
   try {
     await step('connect', async () => {
       // The constructor starts the Connect RPC; wait for it inside the span.
@@ -104,24 +153,15 @@ async function scenario(address) {
     await step('load', async () =>
       check(await client.loadCollectionSync({ collection_name: COLLECTION })));
     await step('search', async () => {
-      const res = check(await client.search({
-        collection_name: COLLECTION,
-        data: [vectorOf(0)],
-        limit: TOP_K,
-        output_fields: ['id'],
-        consistency_level: 'Strong',
-      }));
+      const res = check(await search(client));
       if (res.results.length !== TOP_K) {
         throw new Error(`search returned ${res.results.length} hits, expected ${TOP_K}`);
       }
     });
-    await step('query', async () =>
-      check(await client.query({
-        collection_name: COLLECTION,
-        filter: 'id in [10, 11, 12]',
-        output_fields: ['id'],
-        consistency_level: 'Strong',
-      })));
+    await step('query', async () => check(await query(client)));
+    if (repeat > 0) {
+      bench = await step('bench', () => hotPath(client, repeat));
+    }
     await step('delete', async () =>
       check(await client.delete({ collection_name: COLLECTION, filter: 'id in [0, 1, 2, 3, 4]' })));
     await step('expected_failure', async () =>
@@ -135,6 +175,7 @@ async function scenario(address) {
       await step('close', () => client.closeConnection());
     }
   }
+  return bench;
 }
 
 // The register hook installs a tracer provider behind the API's proxy; flush it
@@ -172,7 +213,11 @@ async function main() {
     propagation.inject(context.active(), headers);
     record.traceparent = headers.traceparent ?? null;
     try {
-      await scenario(address);
+      const bench = await scenario(address, benchRepeat());
+      if (bench) {
+        record.bench = bench.latencies;
+        record.bench_cpu_ms = bench.cpuMs;
+      }
       record.exit_status = 0;
     } catch (err) {
       const error = toError(err);

@@ -3,7 +3,8 @@
 Two backends, chosen by STACK_BACKEND:
 - embedded (default): real servers from package registries, no Docker. Milvus is
   PyPI's `milvus` package (the Milvus standalone binary with embedded etcd),
-  Jaeger is built from the Go module proxy. Everything listens on 127.0.0.1.
+  Jaeger is built from the Go module proxy. Jaeger and etcd listen on 127.0.0.1;
+  Milvus 2.3.5 binds its gRPC ports on all interfaces (it has no setting for that).
 - docker: stack/docker-compose.yaml.
 
 Standard library only, so it runs with any Python 3.9+ before any venv exists.
@@ -71,8 +72,8 @@ JAEGER = Component(
     {4317: "OTLP gRPC", 4318: "OTLP HTTP", 16686: "Jaeger query API", 16685: "Jaeger query gRPC"},
     f"{JAEGER_API_URL}/api/services",
 )
-# The milvus-server wrapper silently moves to the next free port when one is taken,
-# so the ports clients rely on are checked here first.
+# Checked before the start, so that a taken port is named in one line rather than
+# found later in Milvus's own logs.
 MILVUS = Component(
     "milvus",
     {19530: "Milvus gRPC", 9091: "Milvus health/metrics", 2379: "Milvus embedded etcd"},

@@ -23,12 +23,15 @@ import io.milvus.v2.service.vector.request.InsertReq;
 import io.milvus.v2.service.vector.request.QueryReq;
 import io.milvus.v2.service.vector.request.SearchReq;
 import io.milvus.v2.service.vector.request.data.FloatVec;
+import io.milvus.v2.service.vector.response.QueryResp;
+import io.milvus.v2.service.vector.response.SearchResp;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.instrumentation.annotations.SpanAttribute;
 import io.opentelemetry.instrumentation.annotations.WithSpan;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,6 +56,8 @@ public final class MilvusOtelDemo {
     private static final int DIM = 8;
     private static final int ROWS = 100;
     private static final int TOP_K = 5;
+    /** Strong waits for Milvus's next time tick (~200 ms) on every call: the hot path uses Bounded. */
+    private static final ConsistencyLevel BENCH_CONSISTENCY = ConsistencyLevel.BOUNDED;
     private static final DateTimeFormatter TIMESTAMP =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
@@ -60,6 +65,8 @@ public final class MilvusOtelDemo {
     private MilvusClientV2 client;
     private String traceId;
     private String traceparent;
+    private Map<String, List<Double>> bench;
+    private double benchCpuMs;
 
     private MilvusOtelDemo(String uri) {
         this.uri = uri;
@@ -71,7 +78,7 @@ public final class MilvusOtelDemo {
         MilvusOtelDemo demo = new MilvusOtelDemo(env("MILVUS_URI", "http://127.0.0.1:19530"));
         String error = null;
         try {
-            demo.run(runId);
+            demo.run(runId, Integer.parseInt(env("DEMO_BENCH_REPEAT", "0")));
         } catch (Exception e) {
             error = (e.getClass().getSimpleName() + ": " + e.getMessage()).replaceAll("\\s+", " ");
             System.err.println("milvus-otel-demo: run failed: " + error);
@@ -88,6 +95,10 @@ public final class MilvusOtelDemo {
         record.put("duration_s", Duration.between(startedAt, Instant.now()).toMillis() / 1000.0);
         record.put("exit_status", exitStatus);
         record.put("error", error);
+        if (demo.bench != null) {
+            record.put("bench", demo.bench);
+            record.put("bench_cpu_ms", demo.benchCpuMs);
+        }
         Gson gson = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
         String json = gson.toJson(record);
 
@@ -109,9 +120,12 @@ public final class MilvusOtelDemo {
         System.exit(exitStatus);
     }
 
-    /** The root span; a step that throws ends the run and marks this span as failed too. */
+    /**
+     * The root span; a step that throws ends the run and marks this span as failed too.
+     * With benchRepeat > 0 (DEMO_BENCH_REPEAT, for nox -s bench) the hot path runs after query.
+     */
     @WithSpan("milvus-otel-demo")
-    void run(@SpanAttribute("demo.run_id") String runId) {
+    void run(@SpanAttribute("demo.run_id") String runId, int benchRepeat) {
         traceId = Span.current().getSpanContext().getTraceId();
         // What the agent's propagator injects into each gRPC call, for the suite's diagnostics.
         Map<String, String> headers = new LinkedHashMap<>();
@@ -128,6 +142,9 @@ public final class MilvusOtelDemo {
         load();
         search();
         query();
+        if (benchRepeat > 0) {
+            bench = bench(benchRepeat);
+        }
         delete();
         try {
             expectedFailure();
@@ -203,15 +220,7 @@ public final class MilvusOtelDemo {
 
     @WithSpan("search")
     void search() {
-        var response = client.search(SearchReq.builder()
-                .collectionName(COLLECTION)
-                .annsField("vector")
-                .metricType(IndexParam.MetricType.L2)
-                .data(List.of(new FloatVec(vectorOf(0))))
-                .topK(TOP_K)
-                .consistencyLevel(ConsistencyLevel.STRONG)
-                .build());
-        int hits = response.getSearchResults().get(0).size();
+        int hits = searchOnce(ConsistencyLevel.STRONG).getSearchResults().get(0).size();
         if (hits != TOP_K) {
             throw new IllegalStateException("search returned " + hits + " hits, expected " + TOP_K);
         }
@@ -219,11 +228,50 @@ public final class MilvusOtelDemo {
 
     @WithSpan("query")
     void query() {
-        client.query(QueryReq.builder()
+        queryOnce(ConsistencyLevel.STRONG);
+    }
+
+    /**
+     * The hot path, repeat times: each call's client-side latency in ms; benchCpuMs gets the
+     * CPU time of the whole JVM meanwhile (exporter, JIT and GC threads included).
+     */
+    @WithSpan("bench")
+    Map<String, List<Double>> bench(int repeat) {
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long cpuStarted = os.getProcessCpuTime();
+        Map<String, List<Double>> latencies = new LinkedHashMap<>();
+        latencies.put("Search", new ArrayList<>(repeat));
+        latencies.put("Query", new ArrayList<>(repeat));
+        for (int i = 0; i < repeat; i++) {
+            long started = System.nanoTime();
+            searchOnce(BENCH_CONSISTENCY);
+            long searched = System.nanoTime();
+            queryOnce(BENCH_CONSISTENCY);
+            long queried = System.nanoTime();
+            latencies.get("Search").add(millis(searched - started));
+            latencies.get("Query").add(millis(queried - searched));
+        }
+        benchCpuMs = millis(os.getProcessCpuTime() - cpuStarted);
+        return latencies;
+    }
+
+    private SearchResp searchOnce(ConsistencyLevel consistency) {
+        return client.search(SearchReq.builder()
+                .collectionName(COLLECTION)
+                .annsField("vector")
+                .metricType(IndexParam.MetricType.L2)
+                .data(List.of(new FloatVec(vectorOf(0))))
+                .topK(TOP_K)
+                .consistencyLevel(consistency)
+                .build());
+    }
+
+    private QueryResp queryOnce(ConsistencyLevel consistency) {
+        return client.query(QueryReq.builder()
                 .collectionName(COLLECTION)
                 .filter("id in [10, 11, 12]")
                 .outputFields(List.of("id"))
-                .consistencyLevel(ConsistencyLevel.STRONG)
+                .consistencyLevel(consistency)
                 .build());
     }
 
@@ -254,6 +302,10 @@ public final class MilvusOtelDemo {
             vector[j] = ((id * DIM + j) % 97) / 97.0f;
         }
         return vector;
+    }
+
+    private static double millis(long nanos) {
+        return Math.round(nanos / 1e3) / 1e3;
     }
 
     private static String env(String name, String fallback) {
