@@ -1,37 +1,65 @@
-"""Orchestrates the stack, the four traced clients and the conformance suite.
+"""Orchestrates the stack, every instrumentation approach and the conformance suite.
 
-nox                      stack + every client + conformance (the main job)
-nox -s python conformance    one language, then the suite
+nox                          stack + every approach + conformance (the main job)
+nox -l                       every session, one per approach
+nox -s python conformance    one language's approaches, then the suite
+nox -s "python(approach='zero-code')"    one approach
 nox -s up | down | status    the shared Milvus + Jaeger stack
-nox -s tests             the project's own tests (unit and end-to-end)
+nox -s tests                 the project's own tests (unit and end-to-end)
 nox -s tests -- -m "not e2e"    only the fast ones
-nox -s bench             what tracing costs per language (restarts the stack)
-nox -s bench -- --help   its options (N, pairs, languages, ...)
+nox -s bench                 what tracing costs per approach (restarts the stack)
+nox -s bench -- --help       its options (N, pairs, approaches, ...)
+
+The approaches are declared in each language folder's approaches.toml
+(conformance/APPROACHES.md); this file only reads them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nox
 
+from conformance.approaches import Approach, BuildStep, ManifestError, languages, load_all
+from stack.stackctl import MILVUS_URI, OTLP_GRPC_ENDPOINT
+
 ROOT = Path(__file__).resolve().parent
 RUNS_DIR = ROOT / ".runs"
+SCENARIO_FILE = ROOT / "conformance" / "scenario.json"
 STACK = [sys.executable, str(ROOT / "stack" / "stackctl.py")]
 CLIENT_TIMEOUT_S = 600
+BUILD_TIMEOUT_S = 1800
 
-nox.options.sessions = ["python", "java", "go", "node", "conformance"]
+try:
+    APPROACHES = load_all(ROOT)
+except ManifestError as error:
+    sys.exit(f"nox: {error}")
+LANGUAGES = languages(APPROACHES)
+SCENARIO = json.loads(SCENARIO_FILE.read_text())
+
+nox.options.sessions = [*LANGUAGES, "conformance"]
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
 
-sys.path.insert(0, str(ROOT / "stack"))
-from stackctl import MILVUS_URI, OTLP_GRPC_ENDPOINT  # noqa: E402
+
+def reject_unknown_approaches(argv: list[str]) -> None:
+    """nox says only "Sessions not found"; name the known approaches instead, in one line."""
+    for arg in argv:
+        match = re.fullmatch(r"\s*(\w+)\s*\(\s*approach\s*=\s*['\"]([^'\"]*)['\"]\s*\)\s*", arg)
+        if match and match.group(1) in LANGUAGES:
+            language, name = match.groups()
+            known = [a.name for a in APPROACHES if a.language == language]
+            if name not in known:
+                sys.exit(f"nox: {language} has no approach {name!r}; known: {', '.join(known)}")
+
+
+reject_unknown_approaches(sys.argv[1:])
 
 
 def stack(session: nox.Session, command: str) -> None:
@@ -62,181 +90,116 @@ def require(session: nox.Session, *tools: str) -> None:
         session.error(f"`nox -s {session.name}` needs {' and '.join(missing)} on PATH; install it and retry")
 
 
-@dataclass
-class Client:
-    """How to run one language's client: traced (the normal run) and untraced (nox -s bench)."""
-
-    language: str
-    cwd: Path
-    command: list[str]
-    env: dict[str, str] = field(default_factory=dict)
-    untraced_switch: str = ""  # what turns tracing off, as the bench reports it
-    untraced_command: list[str] | None = None  # None: the same command
-    untraced_env: dict[str, str] = field(default_factory=lambda: {"OTEL_SDK_DISABLED": "true"})
-
-    @property
-    def settings(self) -> dict[str, str]:
-        return {
-            "MILVUS_URI": MILVUS_URI,
-            "OTEL_SERVICE_NAME": f"milvus-client-{self.language}",
-            "OTEL_EXPORTER_OTLP_ENDPOINT": OTLP_GRPC_ENDPOINT,
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-            **self.env,
-        }
-
-    def bench_spec(self) -> dict:
-        return {
-            "cwd": str(self.cwd),
-            "service_name": self.settings["OTEL_SERVICE_NAME"],
-            "untraced_switch": self.untraced_switch,
-            "traced": {"command": self.command, "env": self.settings},
-            "untraced": {"command": self.untraced_command or self.command, "env": {**self.settings, **self.untraced_env}},
-        }
+def settings(approach: Approach) -> dict[str, str]:
+    """What every client gets (conformance/APPROACHES.md), then the approach's own env."""
+    return {
+        "MILVUS_URI": MILVUS_URI,
+        "OTEL_SERVICE_NAME": approach.service_name(SCENARIO),
+        "OTEL_EXPORTER_OTLP_ENDPOINT": OTLP_GRPC_ENDPOINT,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+        "DEMO_APPROACH": approach.name,
+        "DEMO_SCENARIO": str(SCENARIO_FILE),
+        **approach.env,
+    }
 
 
-def run_client(session: nox.Session, client: Client) -> None:
-    """Start the stack if needed, run one client with the standard settings, time it."""
+def install(session: nox.Session, approach: Approach) -> None:
+    """pip install into the session's virtualenv, skipped while nothing it names has changed."""
+    stamp = Path(session.virtualenv.location) / "approach-installed.json"
+    local = [arg for arg in approach.install if (approach.folder / arg).exists()]
+    step = BuildStep(run=approach.install, inputs=[f"{path}/**/*" if (approach.folder / path).is_dir() else path for path in local])
+    if stamp.exists() and json.loads(stamp.read_text()) == approach.install and step.is_fresh(approach.folder, [stamp]):
+        session.log(f"up to date: pip install {' '.join(approach.install)}")
+        return
+    session.install(*approach.install)
+    stamp.write_text(json.dumps(approach.install))
+
+
+def build(session: nox.Session, approach: Approach) -> float:
+    """Install and build what the approach declares; returns the seconds it took."""
+    require(session, *approach.requires)
+    started = time.monotonic()
+    with session.chdir(approach.folder):
+        if approach.install:
+            install(session, approach)
+        for step in approach.build:
+            if step.is_fresh(approach.folder):
+                session.log(f"up to date: {' '.join(step.run)}")
+                continue
+            session.run("timeout", str(BUILD_TIMEOUT_S), *step.run, external=True)
+    return time.monotonic() - started
+
+
+def bench_spec(approach: Approach) -> dict:
+    env = settings(approach)
+    return {
+        "approach": approach.id,
+        "cwd": str(approach.folder),
+        "service_name": env["OTEL_SERVICE_NAME"],
+        "untraced_switch": approach.untraced_switch,
+        "traced": {"command": approach.run, "env": env},
+        "untraced": {"command": approach.untraced_run or approach.run, "env": {**env, **approach.untraced_env}},
+    }
+
+
+def run_approach(session: nox.Session, approach: Approach) -> None:
+    """Build, start the stack if needed, run the approach's client with the standard settings."""
+    built_s = build(session, approach)
     stack(session, "up")
     RUNS_DIR.mkdir(exist_ok=True)
-    record = RUNS_DIR / f"{client.language}.json"
-    record.unlink(missing_ok=True)  # a failed build must not leave an old run to check
-    session.log(f"running the {client.language} client (timeout {CLIENT_TIMEOUT_S} s)")
+    record = RUNS_DIR / f"{approach.slug}.json"
+    record.unlink(missing_ok=True)  # a failed run must not leave an old record to check
+    session.log(f"running {approach.id} (timeout {CLIENT_TIMEOUT_S} s)")
     started = time.monotonic()
-    with session.chdir(client.cwd):
-        env = {**client.settings, "DEMO_RUN_RECORD": str(record)}
-        session.run("timeout", "--kill-after=10", str(CLIENT_TIMEOUT_S), *client.command, env=env, external=True)
-    session.log(f"{client.language} client done in {time.monotonic() - started:.1f} s; run record {record}")
+    with session.chdir(approach.folder):
+        env = {**settings(approach), "DEMO_RUN_RECORD": str(record)}
+        session.run("timeout", "--kill-after=10", str(CLIENT_TIMEOUT_S), *approach.run, env=env, external=True)
+    session.log(f"{approach.id}: build {built_s:.1f} s, run {time.monotonic() - started:.1f} s; run record {record}")
 
 
-def python_client(session: nox.Session) -> Client:
-    session.install("-r", "python/requirements.txt")
-    return Client(
-        "python",
-        ROOT / "python",
-        ["python", "milvus_otel_demo.py"],
-        untraced_switch="OTEL_SDK_DISABLED=true: the SDK's TracerProvider hands out no-op tracers; "
-        "the gRPC interceptor stays installed, makes no-op spans and injects no traceparent",
-    )
+def language_session(language: str) -> None:
+    """Registers the session `language`, parametrized by its approaches."""
+    approaches = {a.name: a for a in APPROACHES if a.language == language}
+
+    def session_func(session: nox.Session, approach: str) -> None:
+        run_approach(session, approaches[approach])
+
+    # nox shows one description per session: the first line names every approach.
+    session_func.__doc__ = f"{language}: " + "; ".join(f"{a.name} = {a.description}" for a in approaches.values())
+    uses_venv = any(a.install for a in approaches.values())
+    parametrized = nox.parametrize("approach", list(approaches))(session_func)
+    nox.session(name=language, venv_backend=None if uses_venv else "none")(parametrized)
 
 
-def java_client(session: nox.Session) -> Client:
-    require(session, "java", "mvn")
-    java_dir = ROOT / "java"
-    app_jar = java_dir / "app" / "target" / "milvus-otel-demo.jar"
-    poms = [java_dir / "pom.xml", *java_dir.glob("*/pom.xml")]
-    # Once a build has filled Maven's cache, build offline; a changed pom needs the network again.
-    built = app_jar.exists() and all(pom.stat().st_mtime < app_jar.stat().st_mtime for pom in poms)
-    with session.chdir(java_dir):
-        session.run("mvn", "-B", "-q", *(["-o"] if built else []), "package", external=True)
-    zero_code = {
-        "OTEL_METRICS_EXPORTER": "none",
-        "OTEL_LOGS_EXPORTER": "none",
-        # Only the gRPC instrumentation, plus the annotations (@WithSpan) and the API bridge.
-        "OTEL_INSTRUMENTATION_COMMON_DEFAULT_ENABLED": "false",
-        "OTEL_INSTRUMENTATION_GRPC_ENABLED": "true",
-        "OTEL_INSTRUMENTATION_OPENTELEMETRY_API_ENABLED": "true",
-        "OTEL_INSTRUMENTATION_OPENTELEMETRY_INSTRUMENTATION_ANNOTATIONS_ENABLED": "true",
-        # Keeps traceparent flags at 01, which Milvus 2.3 accepts (java/README.md).
-        "OTEL_JAVAAGENT_EXTENSIONS": "agent-extension/target/milvus-otel-agent-extension.jar",
-    }
-    return Client(
-        "java",
-        java_dir,
-        ["java", "-javaagent:app/target/opentelemetry-javaagent.jar", "-jar", str(app_jar)],
-        zero_code,
-        untraced_switch="no -javaagent: nothing is instrumented, @WithSpan is inert and the API is a no-op",
-        untraced_command=["java", "-jar", str(app_jar)],
-        untraced_env={},
-    )
-
-
-def go_client(session: nox.Session) -> Client:
-    require(session, "go")
-    with session.chdir(ROOT / "go"):
-        session.run("go", "build", "-o", "milvus-otel-demo", ".", external=True)
-    return Client(
-        "go",
-        ROOT / "go",
-        ["./milvus-otel-demo"],
-        untraced_switch="OTEL_SDK_DISABLED=true, read by the app because the Go SDK ignores it: "
-        "no SDK (no-op tracer provider) and no otelgrpc stats handler",
-    )
-
-
-def node_client(session: nox.Session) -> Client:
-    require(session, "node", "npm")
-    nodejs = ROOT / "nodejs"
-    installed = nodejs / "node_modules" / ".package-lock.json"
-    if not installed.exists() or installed.stat().st_mtime < (nodejs / "package-lock.json").stat().st_mtime:
-        with session.chdir(nodejs):
-            session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
-    zero_code = {
-        "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_METRICS_EXPORTER": "none",
-        "OTEL_LOGS_EXPORTER": "none",
-        "OTEL_NODE_ENABLED_INSTRUMENTATIONS": "grpc",
-        # Only local detectors: the cloud ones probe metadata endpoints and warn.
-        "OTEL_NODE_RESOURCE_DETECTORS": "env,host,process",
-    }
-    return Client(
-        "node",
-        nodejs,
-        ["node", "--require", "@opentelemetry/auto-instrumentations-node/register", "app.js"],
-        zero_code,
-        untraced_switch="OTEL_SDK_DISABLED=true: NodeSDK.start() returns at once (no tracer provider, propagator or "
-        "context manager); grpc-js is still patched by the instrumentation's constructor and makes no-op spans",
-    )
-
-
-CLIENTS = {"python": python_client, "java": java_client, "go": go_client, "node": node_client}
-
-
-@nox.session
-def python(session: nox.Session) -> None:
-    """The Python client: OpenTelemetry SDK + gRPC instrumentation around pymilvus."""
-    run_client(session, python_client(session))
-
-
-@nox.session(venv_backend="none")
-def java(session: nox.Session) -> None:
-    """The Java client: the OpenTelemetry Java agent (zero code) around milvus-sdk-java."""
-    run_client(session, java_client(session))
-
-
-@nox.session(venv_backend="none")
-def go(session: nox.Session) -> None:
-    """The Go client: OpenTelemetry Go SDK + otelgrpc stats handler around the Milvus Go client."""
-    run_client(session, go_client(session))
-
-
-@nox.session(venv_backend="none")
-def node(session: nox.Session) -> None:
-    """The Node.js client: auto-instrumentations-node (zero code) around the Milvus Node SDK."""
-    run_client(session, node_client(session))
+for _language in LANGUAGES:
+    language_session(_language)
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """What tracing costs per language, how soon a trace shows in Jaeger, how fast the stack starts.
+    """What tracing costs per approach, how soon a trace shows in Jaeger, how fast the stack starts.
 
     Restarts the stack for the start-up figures (unless --no-stack-starts), so Jaeger
     forgets earlier traces. Options: `nox -s bench -- --help`."""
     session.install("-r", "conformance/requirements.txt")
     wanted = argparse.ArgumentParser(add_help=False)
-    wanted.add_argument("--languages", default=",".join(CLIENTS))
-    languages = wanted.parse_known_args(session.posargs)[0].languages.split(",")
+    wanted.add_argument("--approaches", default=",".join(a.id for a in APPROACHES))
+    chosen = wanted.parse_known_args(session.posargs)[0].approaches.split(",")
     if "-h" in session.posargs or "--help" in session.posargs:
-        languages = []  # nothing to build for the help text
-    spec = {name: CLIENTS[name](session).bench_spec() for name in languages if name in CLIENTS}
+        chosen = []  # nothing to build for the help text
+    spec = {}
+    for approach in (a for a in APPROACHES if a.id in chosen):
+        build(session, approach)  # Python approaches install into this session's virtualenv
+        spec[approach.id] = bench_spec(approach)
     spec_file = RUNS_DIR / "bench" / "clients.json"
     spec_file.parent.mkdir(parents=True, exist_ok=True)
     spec_file.write_text(json.dumps(spec, indent=2) + "\n")
-    session.run("python", "conformance/run_bench.py", "--clients", str(spec_file), *session.posargs)
+    session.run("python", "-m", "conformance.run_bench", "--clients", str(spec_file), *session.posargs)
 
 
 @nox.session
 def conformance(session: nox.Session) -> None:
-    """Check every language's last run, as read back from Jaeger, against the contract."""
+    """Check every approach's last run, as read back from Jaeger, against the contract."""
     session.install("-r", "conformance/requirements.txt")
     session.run("pytest", "conformance/test_conformance.py", "-v", "-rfs", "-p", "no:cacheprovider", *session.posargs)
 
@@ -245,7 +208,7 @@ def conformance(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The project's own tests: unit tests, then end to end with the real stack."""
     # selenium drives Debian's chromium + chromium-driver for the report's browser test.
-    session.install("-r", "conformance/requirements.txt", "-r", "python/requirements.txt", "pyyaml", "nox", "selenium")
+    session.install("-r", "conformance/requirements.txt", "pyyaml", "nox", "selenium")
     require(session, "go")
     with session.chdir(ROOT / "go"):
         session.run("go", "vet", "./...", external=True)

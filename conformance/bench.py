@@ -97,7 +97,7 @@ def median_or_none(values: Sequence[float | None]) -> float | None:
 def misses(report: dict) -> list[str]:
     """Each target the report misses, as one line with its figure."""
     found = []
-    for language, result in report.get("languages", {}).items():
+    for language, result in report.get("approaches", {}).items():
         noise = ((result.get("variants") or {}).get("untraced-again") or {}).get("rpcs", {})
         for rpc, figures in result.get("rpcs", {}).items():
             ratio = figures["p50_ratio"]["median"]
@@ -191,7 +191,7 @@ def render(report: dict) -> str:
         "",
     ]
     rows = []
-    for language, result in report["languages"].items():
+    for language, result in report["approaches"].items():
         if result.get("rpcs"):
             rows += _cost_rows(language, result["rpcs"], all_calls=result.get("rpcs_all_calls", {}))
         else:
@@ -200,20 +200,20 @@ def render(report: dict) -> str:
     out.append(table(rows, [*header, "p95 ratio", "p50 ratio, all calls", f"<= {RATIO_TARGET}"]))
     variant_rows = [
         row
-        for language, result in report["languages"].items()
+        for language, result in report["approaches"].items()
         for name, figures in (result.get("variants") or {}).items()
         for row in _cost_rows(language, figures["rpcs"], label=name)
     ]
     if variant_rows:
         out += ["", "variants: traced (or untraced) with more settings, see bench.json, against the same pairs' untraced runs"]
         out.append(table(variant_rows, [header[0], "variant", *header[1:], "p95 ratio", f"<= {RATIO_TARGET}"]))
-        for language, result in report["languages"].items():
+        for language, result in report["approaches"].items():
             for name, figures in (result.get("variants") or {}).items():
                 if figures.get("cpu"):
                     out.append(f"  {language} {name}: client CPU us/call {_cpu(figures['cpu'])}")
     out.append("")
     rows = []
-    for language, result in report["languages"].items():
+    for language, result in report["approaches"].items():
         visibility = result.get("visibility") or {}
         wall = result.get("wall_s") or {}
         rows.append(

@@ -1,4 +1,4 @@
-"""Collects the conformance matrix and each language's run, and writes the report
+"""Collects the conformance matrix and each approach's run, and writes the report
 (reports/conformance.json, .md, .html) at the end of the session."""
 
 from __future__ import annotations
@@ -7,9 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
-import report
-from jaeger import JAEGER_API_URL
-from traces import Run, load_scenario
+
+from conformance import report
+from conformance.approaches import Approach, load_all
+from conformance.jaeger import JAEGER_API_URL
+from conformance.runs import Run, load_scenario
 
 REPORTS_DIR = Path(os.environ.get("DEMO_REPORTS_DIR", Path(__file__).resolve().parent.parent / "reports"))
 
@@ -19,11 +21,11 @@ class Results:
         self.rows: dict[str, dict[str, dict]] = {}
         self.runs: dict[str, Run | None] = {}
 
-    def add(self, language: str, check: str, outcome: str, reason: str) -> None:
-        self.rows.setdefault(language, {})[check] = {"outcome": outcome, "reason": reason}
+    def add(self, approach: Approach, check: str, outcome: str, reason: str) -> None:
+        self.rows.setdefault(approach.id, {})[check] = {"outcome": outcome, "reason": reason}
 
-    def add_run(self, language: str, run: Run | None) -> None:
-        self.runs[language] = run
+    def add_run(self, approach: Approach, run: Run | None) -> None:
+        self.runs[approach.id] = run
 
 
 _results = Results()
@@ -37,9 +39,9 @@ def conformance_results() -> Results:
 def pytest_terminal_summary(terminalreporter):
     if not _results.rows:
         return
-    paths = report.write(REPORTS_DIR, _results.rows, _results.runs, load_scenario(), JAEGER_API_URL)
+    paths = report.write(REPORTS_DIR, _results.rows, _results.runs, load_all(), load_scenario(), JAEGER_API_URL)
     terminalreporter.section("conformance matrix")
-    for language, checks in _results.rows.items():
+    for approach, checks in _results.rows.items():
         outcomes = [c["outcome"] for c in checks.values()]
         if "not run" in outcomes:
             verdict = "not run"
@@ -48,6 +50,6 @@ def pytest_terminal_summary(terminalreporter):
         else:
             failed = [name for name, c in checks.items() if c["outcome"] == "failed"]
             verdict = f"FAILED: {', '.join(failed)}"
-        terminalreporter.write_line(f"{language:8} {verdict}")
+        terminalreporter.write_line(f"{approach:20} {verdict}")
     for path in paths:
         terminalreporter.write_line(f"written to {path}")

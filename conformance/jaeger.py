@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from pathlib import Path
 
 import requests
-from traces import SERVER, Run, Span, Trace, root_span, traces_from_jaeger
+
+from conformance.runs import Run
+from conformance.spans import SERVER, Span, Trace, root_span, server_child, traces_from_jaeger
 
 JAEGER_API_URL = os.environ.get("JAEGER_API_URL", "http://127.0.0.1:16686")
-RUNS_DIR = Path(os.environ.get("DEMO_RUNS_DIR", Path(__file__).resolve().parent.parent / ".runs"))
 REQUEST_TIMEOUT_S = 10
 
 
@@ -73,7 +73,7 @@ def complete(trace: Trace | None, scenario: dict) -> bool:
         return False
     step_rpcs = {rpc for step in scenario["steps"] for rpc in step["rpcs"]}
     clients = [s for s in trace.spans if s.kind == "client" and s.rpc_method(scenario["rpc_service"]) in step_rpcs]
-    return bool(clients) and all(any(c.kind == SERVER for c in client.children) for client in clients)
+    return bool(clients) and all(server_child(scenario, client) is not None for client in clients)
 
 
 def load_run(jaeger: Jaeger, record: dict, scenario: dict, wait_s: float = 60.0) -> Run:
@@ -89,11 +89,3 @@ def load_run(jaeger: Jaeger, record: dict, scenario: dict, wait_s: float = 60.0)
         end_us = max(s.end_us for s in trace.spans) + 1_000_000
         run.server_roots = jaeger.server_roots(scenario["server_service"], scenario["rpc_service"], start_us, end_us)
     return run
-
-
-def read_record(language: str, runs_dir: Path = RUNS_DIR) -> dict | None:
-    path = runs_dir / f"{language}.json"
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        return None

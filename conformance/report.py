@@ -1,4 +1,4 @@
-"""The conformance report: the check matrix and what differs between the languages'
+"""The conformance report: the check matrix and what differs between the approaches'
 traces, as conformance.json, conformance.md and a self-contained conformance.html.
 
 Everything but write() is pure (Run objects and check results in, dicts and strings
@@ -14,7 +14,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from traces import CHECKS, CLIENT, Run, Span, Trace, root_span, server_child, step_spans, traceparent_flags
+from conformance.approaches import Approach
+from conformance.checks import CHECKS
+from conformance.runs import Run
+from conformance.spans import CLIENT, Span, Trace, root_span, server_child, step_spans, traceparent_flags
 
 # Jaeger turns span kind, scope and status into tags: they are not attributes the instrumentation chose.
 JAEGER_FIELDS = {"span.kind", "otel.scope.name", "otel.scope.version", "otel.status_code", "otel.status_description", "error"}
@@ -26,11 +29,11 @@ GENERATIONS = ("rpc", "old", "stable", "other")
 MILVUS_ERROR_CODE = re.compile(r"\b(?:ServerCode|code)\s*[=:]\s*(\d+)")
 
 
-# --- what differs between the languages -------------------------------------------
+# --- what differs between the approaches ------------------------------------------
 
 
 def client_service(run: Run, scenario: dict) -> str:
-    return scenario["client_service_prefix"] + run.record.get("language", "?")
+    return run.expected_service(scenario)
 
 
 def own_spans(run: Run, scenario: dict) -> list[Span]:
@@ -41,15 +44,16 @@ def own_spans(run: Run, scenario: dict) -> list[Span]:
 
 def rpc_client_spans(run: Run, scenario: dict) -> list[Span]:
     """The client's gRPC CLIENT spans (Milvus's calls between its own components are CLIENT spans too)."""
-    return [s for s in own_spans(run, scenario) if s.kind == CLIENT and s.tags.get("rpc.system") == scenario["rpc_system"]]
+    return [s for s in own_spans(run, scenario) if s.kind == CLIENT and s.rpc_call()]
 
 
 def naming_scheme(span: Span) -> str:
     """The span name with its rpc.service and rpc.method replaced by placeholders."""
-    name, service, method = span.name, span.tags.get("rpc.service"), span.tags.get("rpc.method")
-    if method and name.endswith("/" + method):
+    name, (service, method) = span.name, span.rpc_call() or (None, None)
+    if method and name.endswith(("/" + method, "." + method)):
         name = name[: -len(method)] + "{rpc.method}"
-    return name.replace(service, "{rpc.service}", 1) if service else name
+    name = name.replace(service, "{rpc.service}", 1) if service else name
+    return name + (" (no rpc.* attributes)" if span.rpc_from_name else "")
 
 
 def naming(spans: list[Span]) -> dict:
@@ -106,7 +110,7 @@ def spans_per_step(steps: dict[str, Span], rpc_spans: list[Span], scenario: dict
     """rpc.method -> count of the client's RPC spans below each step span, in call order."""
     ids = {span.span_id for span in rpc_spans}
     return {
-        step["name"]: dict(Counter(s.tags.get("rpc.method") for s in steps[step["name"]].descendants() if s.span_id in ids))
+        step["name"]: dict(Counter(s.rpc_call()[1] for s in steps[step["name"]].descendants() if s.span_id in ids))
         for step in scenario["steps"]
         if step["name"] in steps
     }
@@ -147,7 +151,7 @@ def failure(steps: dict[str, Span], rpc_spans: list[Span], scenario: dict) -> di
 def _failed_call(call: Span, scenario: dict) -> dict:
     server = server_child(scenario, call)
     return {
-        "method": call.tags.get("rpc.method"),
+        "method": call.rpc_call()[1],
         "status": call.tags.get("otel.status_code", "UNSET"),
         "grpc_status_code": call.tags.get("rpc.grpc.status_code"),
         "server_grpc_status_code": server.tags.get("rpc.grpc.status_code") if server else None,
@@ -200,12 +204,26 @@ def differences(run: Run | None, scenario: dict) -> dict | None:
     }
 
 
-def build(results: dict[str, dict[str, dict]], runs: dict[str, Run | None], scenario: dict, jaeger_url: str) -> dict:
-    """The JSON report. `languages` is the check matrix as the suite recorded it, unchanged."""
+def about(approach: Approach) -> dict:
     return {
-        "languages": results,
+        "language": approach.language,
+        "approach": approach.name,
+        "description": approach.description,
+        "link_fix": approach.link_fix,
+    }
+
+
+def build(
+    results: dict[str, dict[str, dict]], runs: dict[str, Run | None], approaches: list[Approach], scenario: dict, jaeger_url: str
+) -> dict:
+    """The JSON report. `approaches` is the check matrix as the suite recorded it, unchanged,
+    in the order of the approaches' declarations (grouped by language)."""
+    ids = [approach.id for approach in approaches if approach.id in results]
+    return {
+        "approaches": {approach_id: results[approach_id] for approach_id in ids},
+        "about": {approach.id: about(approach) for approach in approaches if approach.id in results},
         "jaeger_api_url": jaeger_url,
-        "differences": {language: differences(runs.get(language), scenario) for language in results},
+        "differences": {approach_id: differences(runs.get(approach_id), scenario) for approach_id in ids},
     }
 
 
@@ -221,17 +239,16 @@ class Table:
 
 
 def matrix(report: dict) -> list[tuple[str, list[dict]]]:
-    """(check, one {"outcome", "reason"} per language) in the suite's order."""
-    languages = report["languages"]
+    """(check, one {"outcome", "reason"} per approach) in the suite's order."""
     missing = {"outcome": "not run", "reason": "not run"}
-    return [(check, [checks.get(check, missing) for checks in languages.values()]) for check in CHECKS]
+    return [(check, [checks.get(check, missing) for checks in report["approaches"].values()]) for check in CHECKS]
 
 
 def _cell(value) -> str:
     return "—" if value is None or value == "" else str(value)
 
 
-def _by_language(report: dict, render) -> list[str]:
+def _by_approach(report: dict, render) -> list[str]:
     return [_cell(render(diff)) if diff else "—" for diff in report["differences"].values()]
 
 
@@ -268,8 +285,12 @@ def glance_table(report: dict) -> Table:
         "The client's own gRPC CLIENT spans. Network attribute names: net.* is the old semantic-convention "
         "generation, server.*/network.* the stable one.",
         ["", *report["differences"]],
-        [[title, *_by_language(report, render)] for title, render in rows],
+        [link_fix_row(report)] + [[title, *_by_approach(report, render)] for title, render in rows],
     )
+
+
+def link_fix_row(report: dict) -> list[str]:
+    return ["what it took to link with Milvus 2.3.5", *(report["about"][approach]["link_fix"] for approach in report["differences"])]
 
 
 def steps_table(report: dict, scenario: dict) -> Table:
@@ -280,7 +301,7 @@ def steps_table(report: dict, scenario: dict) -> Table:
         "Client RPC spans per contract step",
         "rpc.method × count of the client's RPC spans below each step span, in call order.",
         ["step", *report["differences"]],
-        [[step["name"], *_by_language(report, calls(step["name"]))] for step in scenario["steps"]],
+        [[step["name"], *_by_approach(report, calls(step["name"]))] for step in scenario["steps"]],
     )
 
 
@@ -309,7 +330,7 @@ def failure_table(report: dict) -> Table:
         "Describing a missing collection: Milvus puts the error in the status field of a gRPC OK reply, "
         "so rpc.grpc.status_code is 0 and the error shows on the client's step span.",
         ["", *report["differences"]],
-        [[title, *_by_language(report, render)] for title, render in rows],
+        [[title, *_by_approach(report, render)] for title, render in rows],
     )
 
 
@@ -330,7 +351,7 @@ def durations_table(report: dict) -> Table:
         "client / linked Milvus server span / overhead per call (client-side work + network), "
         "medians over the method's calls; — where no server span is linked.",
         ["method", *report["differences"]],
-        [[method, *_by_language(report, timing(method))] for method in methods],
+        [[method, *_by_approach(report, timing(method))] for method in methods],
     )
 
 
@@ -357,10 +378,9 @@ def _md_outcome(result: dict) -> str:
 
 
 def markdown(report: dict, scenario: dict) -> str:
-    languages = list(report["languages"])
-    lines = ["# Conformance report", "", "## Matrix", ""]
-    lines += _md_table(["check", *languages], [[check, *map(_md_outcome, results)] for check, results in matrix(report)])
-    links = [f"[{language}]({_trace_url(report, d['trace_id'])})" for language, d in report["differences"].items() if d]
+    lines = ["# Conformance report", "", "## Matrix", "", "Columns are approaches, `<language>/<approach>`, grouped by language.", ""]
+    lines += _md_table(["check", *report["approaches"]], [[check, *map(_md_outcome, results)] for check, results in matrix(report)])
+    links = [f"[{approach}]({_trace_url(report, d['trace_id'])})" for approach, d in report["differences"].items() if d]
     lines += ["", "## Differences", "", f"Traces in Jaeger: {', '.join(links) or 'none'}."]
     for table in difference_tables(report, scenario):
         lines += ["", f"### {table.title}", "", table.note, ""] + _md_table(table.header, table.rows)
@@ -371,18 +391,19 @@ def _trace_url(report: dict, trace_id: str) -> str:
     return f"{report['jaeger_api_url'].rstrip('/')}/api/traces/{trace_id}"
 
 
-# --- HTML: the matrix, a waterfall per language, the tables -------------------------
+# --- HTML: the matrix, a waterfall per approach, the tables -------------------------
 
 ROW_H = 15  # px per span row
 AXIS_H = 22
 LABEL_W = 440  # span names, indented by depth
-BARS_W = 760  # the time axis, the same scale for every language
+BARS_W = 760  # the time axis, the same scale for every approach
 INDENT = 12
 MAX_TITLE_VALUE = 200
 
 CSS = """
 body { font: 13px/1.4 system-ui, sans-serif; margin: 24px; color: #222; }
 table { border-collapse: collapse; margin: 8px 0 20px; }
+th.language { text-align: center; background: #f3f3f3; }
 th, td { border: 1px solid #ccc; padding: 3px 6px; vertical-align: top; text-align: left; }
 td { max-width: 300px; overflow-wrap: anywhere; }
 td.passed { background: #e3f4e1; } td.failed { background: #fbe0df; } td.not-run { background: #eee; color: #777; }
@@ -506,16 +527,32 @@ def waterfall_svg(run: Run, rows: list[Row], scenario: dict, scale_us: int) -> s
         _row_svg(i, row, origin, scale_us, _service_class(row.span.service, service, scenario)) for i, row in enumerate(rows)
     )
     return (
-        f'<svg class="waterfall" data-language="{html.escape(run.record.get("language", "?"))}" data-rows="{len(rows)}" '
+        f'<svg class="waterfall" data-approach="{html.escape(run.approach_id)}" data-rows="{len(rows)}" '
         f'xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
         f"{_axis_svg(height, scale_us)}{body}</svg>"
     )
 
 
+def _html_head(header: list[str]) -> str:
+    """Two header rows: each language over its approaches' columns, then the approaches."""
+    first, ids = header[0], header[1:]
+    groups: list[list] = []
+    for approach in ids:
+        language, _, name = approach.partition("/")
+        if groups and groups[-1][0] == language:
+            groups[-1][1].append(name)
+        else:
+            groups.append([language, [name]])
+    top = f'<th rowspan="2">{html.escape(first)}</th>' + "".join(
+        f'<th colspan="{len(names)}" class="language">{html.escape(language)}</th>' for language, names in groups
+    )
+    names = "".join(f"<th>{html.escape(name)}</th>" for _, group in groups for name in group)
+    return f"<tr>{top}</tr><tr>{names}</tr>"
+
+
 def _html_table(header: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<table>{_html_head(header)}{body}</table>"
 
 
 def _html_outcome(result: dict) -> str:
@@ -526,9 +563,8 @@ def _html_outcome(result: dict) -> str:
 
 
 def _html_matrix(report: dict) -> str:
-    head = "".join(f"<th>{html.escape(language)}</th>" for language in ["check", *report["languages"]])
     body = "".join(f"<tr><th>{check}</th>{''.join(map(_html_outcome, results))}</tr>" for check, results in matrix(report))
-    return f'<table class="matrix"><tr>{head}</tr>{body}</table>'
+    return f'<table class="matrix">{_html_head(["check", *report["approaches"]])}{body}</table>'
 
 
 def _why_no_trace(checks: dict) -> str:
@@ -536,16 +572,18 @@ def _why_no_trace(checks: dict) -> str:
     return reasons[0] if reasons else "no trace"
 
 
-def _html_language(language: str, run: Run | None, rows: list[Row], report: dict, scenario: dict, scale_us: int) -> str:
-    title = f'<h3 id="trace-{html.escape(language)}">{html.escape(language)}</h3>'
+def _html_approach(approach: str, run: Run | None, rows: list[Row], report: dict, scenario: dict, scale_us: int) -> str:
+    anchor = approach.replace("/", "-")
+    about = report["about"][approach]
+    title = f'<h3 id="trace-{html.escape(anchor)}">{html.escape(approach)}</h3><p>{html.escape(about["description"])}</p>'
     if run is None or run.trace is None:
-        return f"<section>{title}<p>No trace: {html.escape(_why_no_trace(report['languages'][language]))}</p></section>"
+        return f"<section>{title}<p>No trace: {html.escape(_why_no_trace(report['approaches'][approach]))}</p></section>"
     url = html.escape(_trace_url(report, run.trace.trace_id))
     link = f'Trace <a href="{url}">{html.escape(run.trace.trace_id)}</a>'
     if not rows:
         return f"<section>{title}<p>{link} has no span of {html.escape(client_service(run, scenario))}.</p></section>"
     return (
-        f'<section class="language">{title}<p>{link}: {len(run.trace.spans)} spans, {len(rows)} drawn (the client\'s '
+        f'<section class="approach">{title}<p>{link}: {len(run.trace.spans)} spans, {len(rows)} drawn (the client\'s '
         "spans and the Milvus span answering each call; (+N) = Milvus-internal spans folded below it). "
         "Hover a span for its attributes.</p>"
         f"{waterfall_svg(run, rows, scenario, scale_us)}</section>"
@@ -554,13 +592,13 @@ def _html_language(language: str, run: Run | None, rows: list[Row], report: dict
 
 def html_page(report: dict, runs: dict[str, Run | None], scenario: dict) -> str:
     rows = {
-        language: waterfall_rows(run.trace, scenario, client_service(run, scenario))
-        for language, run in runs.items()
+        approach: waterfall_rows(run.trace, scenario, client_service(run, scenario))
+        for approach, run in runs.items()
         if run is not None and run.trace is not None
     }
     scale_us = max(map(_extent_us, rows.values()), default=0) or 1
     legend = (
-        '<p class="legend"><span><i class="svc-client"></i>milvus-client-&lt;language&gt;</span>'
+        '<p class="legend"><span><i class="svc-client"></i>milvus-client-&lt;language&gt;-&lt;approach&gt;</span>'
         f'<span><i class="svc-milvus"></i>{html.escape(scenario["server_service"])} (Milvus)</span>'
         '<span><i class="svc-other"></i>other service</span><span>✖ error status</span></p>'
     )
@@ -569,21 +607,23 @@ def html_page(report: dict, runs: dict[str, Run | None], scenario: dict) -> str:
         for t in difference_tables(report, scenario)
     )
     waterfalls = "".join(
-        _html_language(language, runs.get(language), rows.get(language, []), report, scenario, scale_us)
-        for language in report["languages"]
+        _html_approach(approach, runs.get(approach), rows.get(approach, []), report, scenario, scale_us)
+        for approach in report["approaches"]
     )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Milvus + OpenTelemetry conformance</title>'
         f"<style>{CSS}</style></head><body><h1>Milvus + OpenTelemetry conformance</h1>"
         f"<h2>Matrix</h2>{_html_matrix(report)}"
-        f"<h2>Traces</h2><p>One time axis for all languages, from each client's root span.</p>{legend}{waterfalls}"
+        f"<h2>Traces</h2><p>One time axis for all approaches, from each client's root span.</p>{legend}{waterfalls}"
         f"<h2>Differences</h2>{tables}</body></html>\n"
     )
 
 
-def write(directory: Path, results: dict, runs: dict[str, Run | None], scenario: dict, jaeger_url: str) -> list[Path]:
+def write(
+    directory: Path, results: dict, runs: dict[str, Run | None], approaches: list[Approach], scenario: dict, jaeger_url: str
+) -> list[Path]:
     """Writes conformance.json, .md and .html; returns their paths."""
-    report = build(results, runs, scenario, jaeger_url)
+    report = build(results, runs, approaches, scenario, jaeger_url)
     outputs = {
         "conformance.json": json.dumps(report, indent=2) + "\n",
         "conformance.md": markdown(report, scenario),

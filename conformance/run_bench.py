@@ -40,14 +40,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import bench
 import requests
-from jaeger import JAEGER_API_URL, Jaeger, complete
-from traces import SERVER, load_scenario, traces_from_jaeger
+
+from conformance import bench
+from conformance.approaches import load_all
+from conformance.jaeger import JAEGER_API_URL, Jaeger, complete
+from conformance.runs import load_scenario
+from conformance.spans import SERVER, traces_from_jaeger
+from stack import stackctl
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "stack"))
-import stackctl  # noqa: E402
 
 BENCH_DIR = ROOT / ".runs" / "bench"
 REPORTS_DIR = Path(os.environ.get("DEMO_REPORTS_DIR", ROOT / "reports"))
@@ -125,11 +127,31 @@ class Run:
         }
 
 
+class StackChanged(Exception):
+    pass
+
+
+def stack_identity() -> dict:
+    """The process groups of the running stack: they change when someone restarts it."""
+    state = stackctl.load_state()
+    return {name: state.get(name, {}).get("pgid") for name in ("jaeger", "milvus")}
+
+
+def check_stack(expected: dict) -> None:
+    """Figures from before and after a restart do not mix: stop when the stack changed under us."""
+    now = stack_identity()
+    if now != expected or not all(component.healthy() for component in stackctl.COMPONENTS):
+        raise StackChanged(
+            f"the stack was stopped or restarted during the bench (process groups {expected} -> {now}); "
+            "is another session using it? Rerun when it is alone"
+        )
+
+
 def run_client(spec: dict, language: str, mode: str, tag: str, repeat: int, timeout_s: float) -> Run:
     """One client run, its output in a log file; killed (its process group) after timeout_s."""
     client = spec[language]
-    record_path = BENCH_DIR / f"{language}-{tag}.json"
-    log_path = BENCH_DIR / "logs" / f"{language}-{tag}.log"
+    record_path = BENCH_DIR / f"{language.replace('/', '-')}-{tag}.json"
+    log_path = BENCH_DIR / "logs" / f"{language.replace('/', '-')}-{tag}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     record_path.unlink(missing_ok=True)
     env = {key: value for key, value in os.environ.items() if key not in ("OTEL_SDK_DISABLED", "DEMO_BENCH_REPEAT")}
@@ -504,7 +526,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--visibility-runs", type=int, default=3, help="plain runs per language timed to Jaeger (default 3)")
     parser.add_argument("--warm-starts", type=int, default=2, help="warm stack starts after the cold one (default 2)")
     parser.add_argument("--no-stack-starts", action="store_true", help="keep the running stack: no stop/start figures")
-    parser.add_argument("--languages", default=",".join(SCENARIO["languages"]), help="comma-separated (default: all four)")
+    parser.add_argument(
+        "--approaches", default=",".join(a.id for a in load_all()), help="comma-separated <language>/<approach> (default: all)"
+    )
     parser.add_argument(
         "--variant",
         type=variant,
@@ -532,7 +556,7 @@ def measured(run: Run, rpc: str, warmup: int) -> list[float]:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     spec = json.loads(args.clients.read_text())
-    languages = [name for name in args.languages.split(",") if name]
+    languages = [name for name in args.approaches.split(",") if name]
     unknown = [name for name in languages if name not in spec]
     if unknown:
         raise SystemExit(f"bench: no client spec for {unknown} in {args.clients}")
@@ -553,7 +577,7 @@ def main(argv: list[str]) -> int:
             "pairs": args.pairs,
             "visibility_runs": args.visibility_runs,
             "warm_starts": 0 if args.no_stack_starts else args.warm_starts,
-            "languages": languages,
+            "approaches": languages,
             "variants": variants,
             "consistency": CONSISTENCY,
             "hot_path": "after the query step: search (vector of id 0, top 5) then query (id in [10, 11, 12]), N times",
@@ -572,10 +596,10 @@ def main(argv: list[str]) -> int:
             "(polled every 200 ms); this also proves that Milvus honours the traced clients' traceparent",
             "stack total_s": "wall time of `stack/stackctl.py up` (Jaeger, then Milvus, each until healthy)",
         },
-        "languages": {lang: {"untraced_switch": spec[lang]["untraced_switch"]} for lang in languages},
+        "approaches": {lang: {"untraced_switch": spec[lang]["untraced_switch"]} for lang in languages},
     }
     say(
-        f"languages {', '.join(languages)}; N={args.repeat} (first {args.warmup} left out), {args.pairs} pairs, "
+        f"approaches {', '.join(languages)}; N={args.repeat} (first {args.warmup} left out), {args.pairs} pairs, "
         f"{args.visibility_runs} visibility runs; client timeout {args.client_timeout:.0f} s; load {report['machine']['load_start'][0]}"
     )
     for lang in languages:
@@ -586,6 +610,7 @@ def main(argv: list[str]) -> int:
     failures: list[str] = []
     report["stack"] = {} if args.no_stack_starts else stack_starts(args.warm_starts)
     stackctl_command("up", STACK_UP_TIMEOUT_S)  # reuses a healthy stack
+    stack = stack_identity()
     jaeger = Jaeger()
     jaeger.check_reachable()
 
@@ -593,10 +618,11 @@ def main(argv: list[str]) -> int:
     for i in range(1, args.visibility_runs + 1):
         for lang in languages:
             say(f"{lang} visibility run {i}/{args.visibility_runs} ...")
+            check_stack(stack)
             run = run_client(spec, lang, "traced", f"visible-{i}", 0, args.client_timeout)
             figures = measure_visibility(jaeger, run)
             figures.update(wall_s=run.wall_s, load_1m_before=run.load_before)
-            report["languages"][lang].setdefault("visibility", {"runs": []})["runs"].append(figures)
+            report["approaches"][lang].setdefault("visibility", {"runs": []})["runs"].append(figures)
             if figures.get("error"):
                 failures.append(f"{lang} visibility run {i}: {figures['error']}")
             say(
@@ -605,7 +631,7 @@ def main(argv: list[str]) -> int:
                 + (f"; {figures['error']}" if figures.get("error") else "")
             )
     for lang in languages:
-        visibility = report["languages"][lang].get("visibility")
+        visibility = report["approaches"][lang].get("visibility")
         if visibility:
             visibility["root_median_s"] = bench.median_or_none([r["root_s"] for r in visibility["runs"]])
             visibility["complete_median_s"] = bench.median_or_none([r["complete_s"] for r in visibility["runs"]])
@@ -618,6 +644,7 @@ def main(argv: list[str]) -> int:
             group = {}
             for mode in modes:
                 say(f"{lang} pair {pair}/{args.pairs} {mode} (load {load_1m()}) ...")
+                check_stack(stack)
                 run = run_client(spec, lang, mode, f"{mode}-{pair}", args.repeat, args.client_timeout)
                 say(f"{lang} pair {pair}/{args.pairs} {mode}: {describe(run)}")
                 if not run.ok or any(len(run.latencies.get(rpc, [])) != args.repeat for rpc in RPCS):
@@ -637,7 +664,7 @@ def main(argv: list[str]) -> int:
             runs[lang].append(group)
 
     for lang in languages:
-        result = report["languages"][lang]
+        result = report["approaches"][lang]
         result["runs"] = [run.as_json() for group in runs[lang] for run in group.values()]
         result["untraced_checks"] = checks[lang]
         for mode in ["traced", *variants]:
@@ -692,4 +719,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except StackChanged as error:
+        sys.exit(f"bench: stopped: {error}")

@@ -1,15 +1,19 @@
-"""The conformance suite: each language's last run, read back from Jaeger, against
-the scenario contract. One test per (language, check), so the output is a matrix.
+"""The conformance suite: each approach's last run, read back from Jaeger, against
+the scenario contract. One test per (approach, check), so the output is a matrix.
 
 Run it with `nox -s conformance` after one or more client sessions."""
 
 from __future__ import annotations
 
 import pytest
-from jaeger import RUNS_DIR, Jaeger, JaegerUnreachable, load_run, read_record
-from traces import CHECKS, Checker, load_scenario
+
+from conformance.approaches import load_all
+from conformance.checks import CHECKS, evaluate
+from conformance.jaeger import Jaeger, JaegerUnreachable, load_run
+from conformance.runs import load_scenario, read_record, record_path
 
 SCENARIO = load_scenario()
+APPROACHES = load_all()
 
 
 @pytest.fixture(scope="session")
@@ -24,31 +28,28 @@ def jaeger() -> Jaeger:
 
 @pytest.fixture(scope="session")
 def runs(jaeger, conformance_results):
-    """Each language's run, fetched once, shared by its checks and kept for the report."""
+    """Each approach's run, fetched once, shared by its checks and kept for the report."""
     cache = {}
 
-    def get(language: str):
-        if language not in cache:
-            record = read_record(language)
-            cache[language] = record and load_run(jaeger, record, SCENARIO)
-            conformance_results.add_run(language, cache[language])
-        return cache[language]
+    def get(approach):
+        if approach.id not in cache:
+            record = read_record(approach)
+            cache[approach.id] = record and load_run(jaeger, record, SCENARIO)
+            conformance_results.add_run(approach, cache[approach.id])
+        return cache[approach.id]
 
     return get
 
 
-@pytest.mark.parametrize(
-    "language,check",
-    [(language, check) for language in SCENARIO["languages"] for check in CHECKS],
-    ids=lambda value: value,
-)
-def test_conformance(language, check, runs, conformance_results):
-    run = runs(language)
+@pytest.mark.parametrize("check", list(CHECKS))
+@pytest.mark.parametrize("approach", APPROACHES, ids=lambda approach: approach.id)
+def test_conformance(approach, check, runs, conformance_results):
+    run = runs(approach)
     if run is None:
-        reason = f"not run: no run record {RUNS_DIR / (language + '.json')}; `nox -s {language}` makes one"
-        conformance_results.add(language, check, "not run", reason)
+        reason = f"not run: no run record {record_path(approach)}; `nox -s \"{approach.session()}\"` makes one"
+        conformance_results.add(approach, check, "not run", reason)
         pytest.skip(reason)
-    result = Checker(run, SCENARIO).check(check)
-    conformance_results.add(language, check, "passed" if result.passed else "failed", result.reason)
+    result = evaluate(run, SCENARIO, check)
+    conformance_results.add(approach, check, "passed" if result.passed else "failed", result.reason)
     if not result.passed:
         pytest.fail(result.reason, pytrace=False)

@@ -14,6 +14,8 @@ another process.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -474,13 +476,38 @@ def status() -> int:
     return 0 if all_healthy else 3
 
 
+@contextlib.contextmanager
+def exclusive(command: str):
+    """One up or down at a time: two at once would both build, install and start."""
+    if command == "status":
+        yield
+        return
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    with open(STATE_DIR / "lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f"another `stackctl.py up` or `down` is running; waiting for it (up to {JAEGER_BUILD_TIMEOUT_S} s)")
+            deadline = time.monotonic() + JAEGER_BUILD_TIMEOUT_S
+            while True:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise StackError("gave up waiting for another stackctl.py up/down to finish") from None
+                    time.sleep(1)
+        yield
+
+
 def main(argv: list[str]) -> int:
     commands = {"up": up, "down": down, "status": status}
     if len(argv) != 1 or argv[0] not in commands:
         print(f"usage: python stack/stackctl.py {{{'|'.join(commands)}}}", file=sys.stderr)
         return 2
     try:
-        return commands[argv[0]]() or 0
+        with exclusive(argv[0]):
+            return commands[argv[0]]() or 0
     except StackError as error:
         print(f"stack: error: {error}", file=sys.stderr)
         return 1

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 
-import bench
 import pytest
+
+from conformance import bench
 
 
 def test_percentile_interpolates_between_ranks():
@@ -78,7 +79,7 @@ def report(ratio: float = 1.01, visible: float = 0.3, warm: float = 9.0) -> dict
     return {
         "settings": {"repeat": 10, "warmup": 2, "pairs": 1, "consistency": "Bounded"},
         "machine": {"cpu": "Test CPU", "cores": 2, "memory_gb": 4.0, "load_start": [0.5, 0, 0], "load_end": [0.7, 0, 0]},
-        "languages": {
+        "approaches": {
             "python": {
                 "rpcs": {"Search": rpc, "Query": copy.deepcopy(rpc)},
                 "rpcs_all_calls": {"Search": copy.deepcopy(rpc), "Query": copy.deepcopy(rpc)},
@@ -104,8 +105,8 @@ def test_misses_names_each_missed_target_with_its_figure():
     assert len(missed) == 4
     assert missed[0].startswith("python Search: traced/untraced p50 1.200 > 1.05 (+0.200 ms per call")
     noisy = report(ratio=1.2)
-    noisy["languages"]["python"]["variants"]["untraced-again"] = {
-        "rpcs": {"Search": noisy["languages"]["python"]["rpcs"]["Search"]}
+    noisy["approaches"]["python"]["variants"]["untraced-again"] = {
+        "rpcs": {"Search": noisy["approaches"]["python"]["rpcs"]["Search"]}
     }
     assert bench.misses(noisy)[0].endswith("; A/A noise floor 1.200, pairs 1.190-1.210)")
     assert "python: trace visible 1.50 s after exit > 1 s" in missed

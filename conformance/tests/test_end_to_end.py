@@ -1,4 +1,4 @@
-"""End to end with real parts: the stack, every client through nox, the conformance
+"""End to end with real parts: the stack, every approach through nox, the conformance
 suite, a deliberately unplugged link, and a stop that leaves nothing behind."""
 
 from __future__ import annotations
@@ -10,15 +10,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from jaeger import Jaeger, load_run
-from traces import Checker, load_scenario
+
+from conformance.approaches import find, load_all
+from conformance.checks import evaluate
+from conformance.jaeger import Jaeger, load_run
+from conformance.runs import load_scenario
+from stack import stackctl
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "stack"))
-import stackctl  # noqa: E402
-
 pytestmark = pytest.mark.e2e
 SCENARIO = load_scenario()
+APPROACHES = load_all()
 STACKCTL = [sys.executable, str(ROOT / "stack" / "stackctl.py")]
 MAIN_JOB_TIMEOUT_S = 60 * 60
 
@@ -38,7 +40,7 @@ def stack():
         stack_command("down", 120)
 
 
-def test_main_job_conforms_in_every_language(stack, tmp_path):
+def test_main_job_conforms_in_every_approach(stack, tmp_path):
     env = dict(os.environ, DEMO_REPORTS_DIR=str(tmp_path))
     command = ["timeout", str(MAIN_JOB_TIMEOUT_S), sys.executable, "-m", "nox", "--no-color"]
     lines = []
@@ -48,44 +50,46 @@ def test_main_job_conforms_in_every_language(stack, tmp_path):
             print(f"  | {line}", end="", file=sys.__stderr__, flush=True)
     output = "".join(lines)
     assert "already running and healthy" in output, "the sessions should reuse the running stack"
-    report = json.loads((tmp_path / "conformance.json").read_text())["languages"]
+    report = json.loads((tmp_path / "conformance.json").read_text())["approaches"]
     failures = {
-        f"{language}/{check}": row["reason"]
-        for language, checks in report.items()
+        f"{approach}: {check}": row["reason"]
+        for approach, checks in report.items()
         for check, row in checks.items()
         if row["outcome"] != "passed"
     }
     assert not failures, json.dumps(failures, indent=2)
-    assert set(report) == set(SCENARIO["languages"])
+    assert list(report) == [approach.id for approach in APPROACHES]
     page = (tmp_path / "conformance.html").read_text()
-    for language in SCENARIO["languages"]:
-        assert f'<svg class="waterfall" data-language="{language}"' in page
+    for approach in APPROACHES:
+        assert f'<svg class="waterfall" data-approach="{approach.id}"' in page
     assert "| server_links |" in (tmp_path / "conformance.md").read_text()
     assert nox.returncode == 0, output[-3000:]
 
 
 def test_unplugged_link_fails_and_names_the_cause(stack, tmp_path):
-    """OTel Python's default id generator (traceparent flags 03) must break the link, visibly."""
+    """OTel Python's default id generator (traceparent flags 03) must break the link, visibly:
+    the zero-code approach as the main job built it, with its one fix undone by a setting."""
+    approach = find(APPROACHES, "python/zero-code")
+    venv_bin = ROOT / ".nox" / "python-approach-zero-code" / "bin"
+    assert venv_bin.is_dir(), "the main job's test builds this virtualenv first"
     record_file = tmp_path / "python.json"
-    unplugged = (
-        "import sys; sys.path.insert(0, 'python'); import milvus_otel_demo as demo; "
-        "from opentelemetry.sdk.trace.id_generator import RandomIdGenerator; "
-        "demo.W3CLevel1IdGenerator = RandomIdGenerator; sys.exit(demo.main())"
-    )
     env = dict(
         os.environ,
+        PATH=f"{venv_bin}:{os.environ['PATH']}",
         MILVUS_URI=stackctl.MILVUS_URI,
-        OTEL_SERVICE_NAME="milvus-client-python",
+        OTEL_SERVICE_NAME=approach.service_name(SCENARIO),
         OTEL_EXPORTER_OTLP_ENDPOINT=stackctl.OTLP_GRPC_ENDPOINT,
+        DEMO_APPROACH=approach.name,
         DEMO_RUN_RECORD=str(record_file),
+        **{**approach.env, "OTEL_PYTHON_ID_GENERATOR": "random"},
     )
-    client = subprocess.run([sys.executable, "-c", unplugged], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    client = subprocess.run(approach.run, cwd=approach.folder, env=env, capture_output=True, text=True, timeout=300)
     assert client.returncode == 0, client.stderr[-2000:]
     record = json.loads(record_file.read_text())
     assert record["traceparent"].endswith("-03")
 
     run = load_run(Jaeger(), record, SCENARIO)
-    result = Checker(run, SCENARIO).check("server_links")
+    result = evaluate(run, SCENARIO, "server_links")
     assert not result.passed
     assert "ROOT spans of other traces" in result.reason, result.reason
     assert "flags 03" in result.reason, result.reason

@@ -11,14 +11,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import report
-from conftest import REPORTS_DIR
-from traces import CHECKS, Checker, Run, load_scenario, traces_from_jaeger
+from conformance import report
+from conformance.approaches import load_all
+from conformance.checks import CHECKS, evaluate_all
+from conformance.conftest import REPORTS_DIR
+from conformance.runs import Run, load_scenario
+from conformance.spans import traces_from_jaeger
 
 RECORDED = Path(__file__).resolve().parent / "recorded"
 SCENARIO = load_scenario()
 JAEGER = "http://127.0.0.1:16686"
-LINKED = {"python": "python-linked", "java": "java-linked", "go": "go-linked", "node": "node-linked"}
+APPROACHES = load_all()
+# One real, linked run per approach (python -m conformance.tests.record refreshes them).
+LINKED = {approach.id: approach.slug for approach in APPROACHES}
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -43,7 +48,7 @@ def results_of(runs: dict[str, Run | None]) -> dict:
         if run is None:
             results[language] = {check: {"outcome": "not run", "reason": "not run: no run record"} for check in CHECKS}
         else:
-            checks = Checker(run, SCENARIO).evaluate()
+            checks = evaluate_all(run, SCENARIO)
             results[language] = {c.name: {"outcome": "passed" if c.passed else "failed", "reason": c.reason} for c in checks}
     return results
 
@@ -55,90 +60,103 @@ def runs() -> dict[str, Run]:
 
 @pytest.fixture(scope="module")
 def built(runs) -> dict:
-    return report.build(results_of(runs), runs, SCENARIO, JAEGER)
+    return report.build(results_of(runs), runs, APPROACHES, SCENARIO, JAEGER)
 
 
-def test_json_keeps_the_matrix_and_adds_differences_per_language(built):
-    assert list(built["languages"]) == list(LINKED)
-    assert all(row == {"outcome": "passed", "reason": "ok"} for checks in built["languages"].values() for row in checks.values())
+def test_json_keeps_the_matrix_and_adds_differences_per_approach(built):
+    assert list(built["approaches"]) == list(LINKED)
+    assert all(row == {"outcome": "passed", "reason": "ok"} for checks in built["approaches"].values() for row in checks.values())
     assert set(built["differences"]) == set(LINKED)
     json.dumps(built)  # serialisable as is
 
 
+# As the README says; an approach added later keeps these as they are.
+EXPECTED_SCHEMES = {
+    "python/sdk": ["/{rpc.service}/{rpc.method}"],
+    "python/zero-code": ["/{rpc.service}/{rpc.method}"],
+    "java/agent": ["{rpc.service}/{rpc.method}"],
+    "java/sdk": ["{rpc.service}/{rpc.method}"],
+    "go/otelgrpc": ["{rpc.service}/{rpc.method}"],
+    # gRPC's own plugin (A72) names the call and sets no rpc.* attribute at all.
+    "go/grpc-otel": ["Sent.{rpc.service}.{rpc.method} (no rpc.* attributes)"],
+    "node/zero-code": ["grpc.{rpc.service}/{rpc.method}"],
+    "node/sdk": ["grpc.{rpc.service}/{rpc.method}"],
+}
+
+
 def test_naming_schemes_differ_as_the_readme_says(built):
-    schemes = {language: d["rpc_span_naming"]["schemes"] for language, d in built["differences"].items()}
-    assert schemes == {
-        "python": ["/{rpc.service}/{rpc.method}"],
-        "java": ["{rpc.service}/{rpc.method}"],
-        "go": ["{rpc.service}/{rpc.method}"],
-        "node": ["grpc.{rpc.service}/{rpc.method}"],
-    }
+    schemes = {approach: d["rpc_span_naming"]["schemes"] for approach, d in built["differences"].items()}
+    assert {approach: schemes.get(approach) for approach in EXPECTED_SCHEMES} == EXPECTED_SCHEMES
 
 
 def test_attribute_keys_and_their_semantic_convention_generation(built):
     attrs = {language: d["rpc_span_attributes"] for language, d in built["differences"].items()}
-    assert "server.address" not in attrs["python"]["keys"]
-    assert attrs["python"]["generation"] == "none"
-    assert attrs["go"]["generation"] == "old"
-    assert attrs["go"]["by_generation"]["old"] == ["net.sock.peer.addr", "net.sock.peer.port"]
-    assert attrs["java"]["generation"] == "stable"
-    assert {"server.address", "network.peer.address"} <= set(attrs["java"]["by_generation"]["stable"])
-    assert attrs["node"]["by_generation"]["stable"] == ["server.address", "server.port"]
+    assert "server.address" not in attrs["python/sdk"]["keys"]
+    assert attrs["python/sdk"]["generation"] == "none"
+    assert attrs["go/otelgrpc"]["generation"] == "old"
+    assert attrs["go/otelgrpc"]["by_generation"]["old"] == ["net.sock.peer.addr", "net.sock.peer.port"]
+    assert attrs["java/agent"]["generation"] == "stable"
+    assert {"server.address", "network.peer.address"} <= set(attrs["java/agent"]["by_generation"]["stable"])
+    assert attrs["node/zero-code"]["by_generation"]["stable"] == ["server.address", "server.port"]
     # Node's failed ClientHeartbeat (UNIMPLEMENTED in Milvus 2.3) carries error keys the others never set.
-    assert attrs["node"]["on_some_spans"] == ["grpc.error_message", "grpc.error_name"]
+    assert attrs["node/zero-code"]["on_some_spans"] == ["grpc.error_message", "grpc.error_name"]
+    assert attrs["go/grpc-otel"]["keys"] == []
     # Jaeger's renderings of kind, scope and status are not attributes.
     assert not any(key in report.JAEGER_FIELDS for a in attrs.values() for key in a["keys"])
 
 
 def test_scopes_and_sdks(built):
     diffs = built["differences"]
-    assert diffs["java"]["scopes"]["rpc_client_spans"] == [
-        {"name": "io.opentelemetry.grpc-1.6", "version": "2.33.1-alpha", "spans": 27}
-    ]
-    assert diffs["go"]["scopes"]["rpc_client_spans"][0]["name"].endswith("/otelgrpc")
+    for approach in ("java/agent", "java/sdk"):  # the agent runs the same library instrumentation
+        [scope] = diffs[approach]["scopes"]["rpc_client_spans"]
+        assert (scope["name"], scope["version"]) == ("io.opentelemetry.grpc-1.6", "2.31.1-alpha")
+    assert diffs["go/otelgrpc"]["scopes"]["rpc_client_spans"][0]["name"].endswith("/otelgrpc")
+    assert diffs["go/grpc-otel"]["scopes"]["rpc_client_spans"][0]["name"] == "grpc-go"
     assert {d["sdk"]["telemetry.sdk.language"] for d in diffs.values()} == {"python", "java", "go", "nodejs"}
-    assert diffs["java"]["sdk"]["telemetry.distro.name"] == "opentelemetry-java-instrumentation"
+    assert diffs["java/agent"]["sdk"]["telemetry.distro.name"] == "opentelemetry-java-instrumentation"
+    assert "telemetry.distro.name" not in diffs["java/sdk"]["sdk"]
+    assert "telemetry.auto.version" in diffs["python/zero-code"]["sdk"]  # the distro says so
     # Milvus's own spans (process tag NodeID only) must not leak in.
     assert all("NodeID" not in d["sdk"] for d in diffs.values())
 
 
 def test_spans_per_step_show_each_sdks_own_calls(built):
-    steps = {language: d["spans_per_step"] for language, d in built["differences"].items()}
-    assert steps["java"]["has_collection"] == {"HasCollection": 1}
-    assert steps["python"]["has_collection"] == {"DescribeCollection": 1}
-    assert steps["java"]["load"] == {"LoadCollection": 1, "GetLoadState": 8}
-    assert steps["node"]["connect"] == {"Connect": 1, "ClientHeartbeat": 1}
+    steps = {approach: d["spans_per_step"] for approach, d in built["differences"].items()}
+    assert steps["java/agent"]["has_collection"] == steps["java/sdk"]["has_collection"] == {"HasCollection": 1}
+    assert steps["python/sdk"]["has_collection"] == {"DescribeCollection": 1}
+    assert steps["java/agent"]["load"]["LoadCollection"] == 1 and steps["java/agent"]["load"]["GetLoadState"] > 0
+    assert steps["node/zero-code"]["connect"] == steps["node/sdk"]["connect"] == {"Connect": 1, "ClientHeartbeat": 1}
     # Milvus's internal gRPC calls (RootCoord, DataCoord ...) are CLIENT spans too, but not the client's.
-    assert steps["go"]["expected_failure"] == {"DescribeCollection": 1}
+    assert steps["go/otelgrpc"]["expected_failure"] == steps["go/grpc-otel"]["expected_failure"] == {"DescribeCollection": 1}
 
 
 def test_failure_representation(built):
-    failures = {language: d["failure"] for language, d in built["differences"].items()}
+    failures = {approach: d["failure"] for approach, d in built["differences"].items()}
     assert {f["status"] for f in failures.values()} == {"ERROR"}
-    assert all(f["rpc_spans"][0]["grpc_status_code"] == 0 for f in failures.values())
-    assert failures["python"]["exception_type"] == "pymilvus.exceptions.DescribeCollectionException"
-    assert failures["python"]["milvus_error_code"] == 100
-    assert failures["java"]["milvus_error_code"] == 100  # from the stack trace's "ServerCode: 100"
-    assert failures["go"]["milvus_error_code"] is None
-    assert failures["java"]["status_description"] is None
+    assert all(f["rpc_spans"][0]["grpc_status_code"] in (0, None) for f in failures.values())
+    assert failures["go/grpc-otel"]["rpc_spans"][0]["grpc_status_code"] is None  # no attributes on A72 spans
+    assert failures["python/sdk"]["exception_type"] == "pymilvus.exceptions.DescribeCollectionException"
+    assert failures["python/sdk"]["milvus_error_code"] == 100
+    assert failures["java/agent"]["milvus_error_code"] == 100  # from the stack trace's "ServerCode: 100"
+    assert failures["go/otelgrpc"]["milvus_error_code"] is None
 
 
 def test_durations_pair_client_and_server_spans(built):
-    insert = built["differences"]["go"]["durations_ms"]["Insert"]
+    insert = built["differences"]["go/otelgrpc"]["durations_ms"]["Insert"]
     assert insert["calls"] == insert["linked"] == 1
     assert insert["client"] > insert["server"] > 0
     assert insert["overhead"] == pytest.approx(insert["client"] - insert["server"], abs=0.02)
-    assert "HasCollection" in built["differences"]["java"]["durations_ms"]
+    assert "HasCollection" in built["differences"]["java/agent"]["durations_ms"]
 
 
 def test_unlinked_run_fails_server_links_in_the_matrix_and_flags_03():
-    runs = {"python": recorded_run("python-unlinked"), "java": None}
-    built = report.build(results_of(runs), runs, SCENARIO, JAEGER)
-    assert built["languages"]["python"]["server_links"]["outcome"] == "failed"
-    assert built["differences"]["java"] is None
-    python = built["differences"]["python"]
+    runs = {"python/zero-code": recorded_run("python-zero-code-unlinked"), "java/agent": None}
+    built = report.build(results_of(runs), runs, APPROACHES, SCENARIO, JAEGER)
+    assert built["approaches"]["python/zero-code"]["server_links"]["outcome"] == "failed"
+    assert built["differences"]["java/agent"] is None
+    python = built["differences"]["python/zero-code"]
     assert python["traceparent"] == {
-        "header": runs["python"].record["traceparent"],
+        "header": runs["python/zero-code"].record["traceparent"],
         "flags": "03",
         "sampled": True,
         "random_trace_id": True,
@@ -159,30 +177,35 @@ def test_linked_runs_send_flags_01(built):
 
 def test_markdown_has_the_matrix_and_the_differences_side_by_side(built):
     md = report.markdown(built, SCENARIO)
-    assert "| check | python | java | go | node |" in md
-    assert "| run_succeeded | passed | passed | passed | passed |" in md
+    assert "| check | " + " | ".join(LINKED) + " |" in md
+    assert "| run_succeeded |" + " passed |" * len(LINKED) in md
+    assert "| what it took to link with Milvus 2.3.5 | " + " | ".join(a.link_fix for a in APPROACHES) + " |" in md
     for title in ("At a glance", "Client RPC spans per contract step", "The deliberate failure", "Client vs server"):
         assert f"### {title}" in md
     assert "grpc.{rpc.service}/{rpc.method}" in md
-    assert f"{JAEGER}/api/traces/{built['differences']['go']['trace_id']}" in md
+    assert f"{JAEGER}/api/traces/{built['differences']['go/grpc-otel']['trace_id']}" in md
 
 
-def test_html_has_one_waterfall_per_language_self_contained(built, runs):
+def test_html_has_one_waterfall_per_approach_self_contained(built, runs):
     page = report.html_page(built, runs, SCENARIO)
-    assert re.findall(r'<svg class="waterfall" data-language="(\w+)"', page) == list(LINKED)
+    assert re.findall(r'<svg class="waterfall" data-approach="([\w/-]+)"', page) == list(LINKED)
     for run in runs.values():
         assert f'href="{JAEGER}/api/traces/{run.trace.trace_id}"' in page
     assert not re.search(r'(src|href)="(https?:)?//(?!127\.0\.0\.1:16686/api/traces/)', page), "no external resources"
     assert "<title>" in page and "server.address = 127.0.0.1" in page
-    assert page.count('class="span error"') == 5  # the four expected_failure steps, and Node's ClientHeartbeat
+    # Each approach's expected_failure step, and the two Node approaches' ClientHeartbeat.
+    assert page.count('class="span error"') == len(APPROACHES) + 2
+    for language in ("python", "java", "go", "node"):
+        columns = sum(1 for approach in APPROACHES if approach.language == language)
+        assert f'<th colspan="{columns}" class="language">{language}</th>' in page
 
 
 def test_waterfall_draws_client_and_first_server_level_only(runs):
-    run = runs["python"]
-    rows = report.waterfall_rows(run.trace, SCENARIO, "milvus-client-python")
+    run = runs["python/sdk"]
+    rows = report.waterfall_rows(run.trace, SCENARIO, "milvus-client-python-sdk")
     services = {row.span.service for row in rows}
-    assert services == {"milvus-client-python", "standalone"}
-    assert len([r for r in rows if r.span.kind == "server"]) == 40  # one per client RPC span
+    assert services == {"milvus-client-python-sdk", "standalone"}
+    assert len([r for r in rows if r.span.kind == "server"]) == len(report.rpc_client_spans(run, SCENARIO))
     assert all(r.depth == 3 for r in rows if r.span.service == "standalone")
     assert sum(r.folded for r in rows) + len(rows) < len(run.trace.spans)  # the rest are other Milvus roots
     insert = next(r for r in rows if r.span.name == "milvus.proto.milvus.MilvusService/Insert")
@@ -190,9 +213,9 @@ def test_waterfall_draws_client_and_first_server_level_only(runs):
 
 
 def test_write_creates_three_files(tmp_path, runs):
-    paths = report.write(tmp_path, results_of(runs), runs, SCENARIO, JAEGER)
+    paths = report.write(tmp_path, results_of(runs), runs, APPROACHES, SCENARIO, JAEGER)
     assert [p.name for p in paths] == ["conformance.json", "conformance.md", "conformance.html"]
-    assert json.loads(paths[0].read_text())["differences"]["node"]["traceparent"]["flags"] == "01"
+    assert json.loads(paths[0].read_text())["differences"]["node/zero-code"]["traceparent"]["flags"] == "01"
 
 
 # --- the page in a real browser -------------------------------------------------
@@ -225,7 +248,7 @@ def headless_chromium():
 
 DRAWN = """
 return [...document.querySelectorAll('svg.waterfall')].map(svg => ({
-  language: svg.dataset.language,
+  approach: svg.dataset.approach,
   height: svg.getBoundingClientRect().height,
   bars: [...svg.querySelectorAll('rect.bar')].filter(r => r.getBoundingClientRect().width > 0).length,
   server_bars: svg.querySelectorAll('rect.bar.svc-milvus').length,
@@ -233,14 +256,14 @@ return [...document.querySelectorAll('svg.waterfall')].map(svg => ({
 """
 
 
-def test_html_draws_a_waterfall_per_language_in_chromium(runs):
+def test_html_draws_a_waterfall_per_approach_in_chromium(runs):
     """Writes the recorded runs' report to reports/recorded/ and screenshots it there."""
     out = REPORTS_DIR / "recorded"
-    report.write(out, results_of(runs), runs, SCENARIO, JAEGER)
+    report.write(out, results_of(runs), runs, APPROACHES, SCENARIO, JAEGER)
     screenshot = out / "conformance.png"
     with headless_chromium() as browser:
         browser.get((out / "conformance.html").as_uri())
-        drawn = {row["language"]: row for row in browser.execute_script(DRAWN)}
+        drawn = {row["approach"]: row for row in browser.execute_script(DRAWN)}
         browser.set_window_size(1400, browser.execute_script("return document.documentElement.scrollHeight"))
         assert browser.save_screenshot(str(screenshot))
     assert list(drawn) == list(LINKED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import socket
 import subprocess
 import sys
@@ -58,3 +59,19 @@ def test_taken_port_is_named_in_one_line(tmp_path):
 def test_status_of_a_stack_never_started(tmp_path):
     result = stackctl("status", state_dir=tmp_path)
     assert "no process of ours" in result.stdout
+
+
+def test_a_second_up_waits_for_the_first(tmp_path):
+    """Two ups at once would both build Jaeger and create the Milvus venv; the second waits."""
+    with open(tmp_path / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        environment = {"PATH": "/usr/bin:/bin", "STACK_STATE_DIR": str(tmp_path), "STACK_BACKEND": "k8s"}
+        second = subprocess.Popen([sys.executable, str(STACKCTL), "up"], stdout=subprocess.PIPE, text=True, env=environment)
+        try:
+            assert "another `stackctl.py up` or `down` is running; waiting" in second.stdout.readline()
+            assert second.poll() is None
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+        # Once the lock is free it goes on, here to the unknown backend's one line.
+        assert second.wait(timeout=30) == 1
+        second.stdout.close()

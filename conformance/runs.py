@@ -1,0 +1,49 @@
+"""What one approach's run left behind: its run record (.runs/<language>-<approach>.json)
+and, once fetched from Jaeger, its trace."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conformance.approaches import Approach
+from conformance.spans import Span, Trace
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_FILE = ROOT / "conformance" / "scenario.json"
+RUNS_DIR = Path(os.environ.get("DEMO_RUNS_DIR", ROOT / ".runs"))
+
+
+def load_scenario(path: Path = SCENARIO_FILE) -> dict:
+    return json.loads(path.read_text())
+
+
+@dataclass
+class Run:
+    record: dict
+    trace: Trace | None
+    waited_s: float = 0.0
+    # Root spans of other traces recorded by Milvus while the client ran: where
+    # server spans go when Milvus did not accept the client's traceparent.
+    server_roots: list[Span] = field(default_factory=list)
+
+    @property
+    def approach_id(self) -> str:
+        return f"{self.record.get('language', '?')}/{self.record.get('approach', '?')}"
+
+    def expected_service(self, scenario: dict) -> str:
+        return f"{scenario['client_service_prefix']}{self.record.get('language', '?')}-{self.record.get('approach', '?')}"
+
+
+def record_path(approach: Approach, runs_dir: Path | None = None) -> Path:
+    return (runs_dir or RUNS_DIR) / f"{approach.slug}.json"
+
+
+def read_record(approach: Approach, runs_dir: Path | None = None) -> dict | None:
+    """The approach's last run record, None when it has not run."""
+    try:
+        return json.loads(record_path(approach, runs_dir).read_text())
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,117 @@
+'use strict';
+// The Milvus steps of conformance/SCENARIO.md, with @zilliz/milvus2-sdk-node. The data
+// (collection, dimension, rows, filters, index, consistency, ...) comes from settings.js.
+const { MilvusClient, DataType, ErrorCode } = require('@zilliz/milvus2-sdk-node');
+const { vectorOf } = require('./settings');
+const { step } = require('./step');
+
+// Most SDK calls resolve with an error status instead of rejecting.
+function check(response) {
+  const status = response.status ?? response;
+  if (status.error_code !== ErrorCode.SUCCESS) {
+    throw new Error(`${status.error_code}: ${status.reason}`);
+  }
+  return response;
+}
+
+function search(client, s, consistency) {
+  return client.search({
+    collection_name: s.collection,
+    data: [vectorOf(s, s.search_id)],
+    limit: s.top_k,
+    output_fields: [s.id_field],
+    consistency_level: consistency,
+  });
+}
+
+function query(client, s, consistency) {
+  return client.query({
+    collection_name: s.collection,
+    filter: s.query_filter,
+    output_fields: [s.id_field],
+    consistency_level: consistency,
+  });
+}
+
+// The benchmark's hot path: `repeat` times search then query, each timed on the
+// client (ms), and the CPU time the process spent meanwhile (exports included, ms).
+async function hotPath(client, s) {
+  const latencies = { Search: [], Query: [] };
+  const cpuStarted = process.cpuUsage();
+  for (let i = 0; i < s.repeat; i++) {
+    for (const [rpc, call] of [['Search', search], ['Query', query]]) {
+      const started = performance.now();
+      const response = await call(client, s, s.bench_consistency);
+      latencies[rpc].push(Math.round((performance.now() - started) * 1000) / 1000);
+      check(response);
+    }
+  }
+  const cpu = process.cpuUsage(cpuStarted);
+  return { latencies, cpuMs: Math.round((cpu.user + cpu.system) / 100) / 10 };
+}
+
+// Runs the steps in order; returns the hot path's result when s.repeat > 0.
+async function runScenario(s) {
+  const name = { collection_name: s.collection };
+  let client;
+  let bench = null;
+  try {
+    await step('connect', async () => {
+      // The constructor starts the Connect RPC; wait for it inside the span.
+      client = new MilvusClient({ address: s.address });
+      await client.connectPromise;
+    });
+    const exists = await step('has_collection', async () =>
+      check(await client.hasCollection(name)).value);
+    if (exists) {
+      await step('drop_existing', async () => check(await client.dropCollection(name)));
+    }
+    await step('create_collection', async () =>
+      check(await client.createCollection({
+        ...name,
+        fields: [
+          { name: s.id_field, data_type: DataType.Int64, is_primary_key: true, autoID: false },
+          { name: s.vector_field, data_type: DataType.FloatVector, dim: s.dimension },
+        ],
+      })));
+    await step('insert', async () => {
+      const data = Array.from({ length: s.rows }, (_, id) =>
+        ({ [s.id_field]: id, [s.vector_field]: vectorOf(s, id) }));
+      check(await client.insert({ ...name, data }));
+    });
+    await step('flush', async () =>
+      check(await client.flushSync({ collection_names: [s.collection] })));
+    await step('create_index', async () =>
+      check(await client.createIndex({
+        ...name,
+        field_name: s.vector_field,
+        index_type: s.index_type,
+        metric_type: s.metric_type,
+      })));
+    await step('load', async () => check(await client.loadCollectionSync(name)));
+    await step('search', async () => {
+      const res = check(await search(client, s, s.consistency));
+      if (res.results.length !== s.top_k) {
+        throw new Error(`search returned ${res.results.length} hits, expected ${s.top_k}`);
+      }
+    });
+    await step('query', async () => check(await query(client, s, s.consistency)));
+    if (s.repeat > 0) {
+      bench = await step('bench', () => hotPath(client, s));
+    }
+    await step('delete', async () =>
+      check(await client.delete({ ...name, filter: s.delete_filter })));
+    await step('expected_failure', async () =>
+      check(await client.describeCollection({ collection_name: s.missing_collection })),
+    { expectError: `describing ${s.missing_collection}` });
+    await step('drop_collection', async () => check(await client.dropCollection(name)));
+  } finally {
+    // Always close, so open channels do not keep the process alive.
+    if (client) {
+      await step('close', () => client.closeConnection());
+    }
+  }
+  return bench;
+}
+
+module.exports = { runScenario };

@@ -1,0 +1,1 @@
+"""The Milvus scenario traced with OpenTelemetry; the approaches differ only in their setup."""

@@ -1,0 +1,139 @@
+"""The contract's steps (conformance/SCENARIO.md) with pymilvus. Tracing here is only
+the OpenTelemetry API: each step is a span; whatever SDK the approach set up records it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from opentelemetry import trace
+from pymilvus import DataType, MilvusClient, MilvusException
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "conformance" / "scenario.json"
+
+
+@dataclass(frozen=True)
+class Data:
+    """The scenario's data, as conformance/scenario.json declares it."""
+
+    collection: str
+    id_field: str
+    vector_field: str
+    dimension: int
+    rows: int
+    vector_modulus: int
+    index_type: str
+    metric_type: str
+    search_id: int
+    top_k: int
+    query_filter: str
+    delete_filter: str
+    consistency: str
+    bench_consistency: str
+    missing_collection: str
+
+    @classmethod
+    def load(cls, language: str, approach: str, path: str | None = None) -> Data:
+        scenario = json.loads(Path(path or os.environ.get("DEMO_SCENARIO") or DEFAULT_SCENARIO).read_text())
+        data = {key: value for key, value in scenario["data"].items() if not key.endswith("_rule")}
+        collection = scenario["collection_prefix"] + f"{language}_{approach}".replace("-", "_")
+        return cls(collection=collection, **data)
+
+    def vector(self, row_id: int) -> list[float]:
+        return [((row_id * self.dimension + j) % self.vector_modulus) / self.vector_modulus for j in range(self.dimension)]
+
+
+class UnexpectedSuccess(Exception):
+    """The deliberate failure did not fail: the run cannot show an error span."""
+
+
+def search(client: MilvusClient, data: Data, consistency: str) -> list:
+    return client.search(data.collection, [data.vector(data.search_id)], limit=data.top_k, consistency_level=consistency)[0]
+
+
+def query(client: MilvusClient, data: Data, consistency: str) -> list:
+    return client.query(data.collection, filter=data.query_filter, output_fields=[data.id_field], consistency_level=consistency)
+
+
+def hot_path(client: MilvusClient, data: Data, repeat: int) -> tuple[dict[str, list[float]], float]:
+    """Search and query, `repeat` times each: the client-side latency of every call, in ms,
+    and the CPU time the whole process (exporter thread included) spent meanwhile, in ms."""
+    latencies: dict[str, list[float]] = {"Search": [], "Query": []}
+    cpu_started = time.process_time()
+    for _ in range(repeat):
+        for rpc, call in (("Search", search), ("Query", query)):
+            started = time.perf_counter()
+            call(client, data, data.bench_consistency)
+            latencies[rpc].append(round((time.perf_counter() - started) * 1000, 3))
+    return latencies, round((time.process_time() - cpu_started) * 1000, 1)
+
+
+def describe_quietly(client: MilvusClient, collection: str) -> None:
+    pymilvus_log = logging.getLogger("pymilvus")
+    log_level = pymilvus_log.level
+    pymilvus_log.setLevel(logging.CRITICAL)  # pymilvus logs every failed call with a traceback
+    try:
+        client.describe_collection(collection)
+    finally:
+        pymilvus_log.setLevel(log_level)
+
+
+def run(tracer: trace.Tracer, uri: str, data: Data, bench_repeat: int = 0) -> tuple | None:
+    """The contract's steps; with bench_repeat > 0 also the hot path, whose figures it returns."""
+    bench = None
+
+    def step(name: str):
+        return tracer.start_as_current_span(name)
+
+    with step("connect"):
+        client = MilvusClient(uri=uri)
+    try:
+        with step("has_collection"):
+            exists = client.has_collection(data.collection)
+        if exists:
+            with step("drop_existing"):
+                client.drop_collection(data.collection)
+        with step("create_collection"):
+            schema = MilvusClient.create_schema(auto_id=False)
+            schema.add_field(data.id_field, DataType.INT64, is_primary=True)
+            schema.add_field(data.vector_field, DataType.FLOAT_VECTOR, dim=data.dimension)
+            client.create_collection(data.collection, schema=schema)
+        with step("insert"):
+            rows = [{data.id_field: i, data.vector_field: data.vector(i)} for i in range(data.rows)]
+            client.insert(data.collection, rows)
+        with step("flush"):
+            client.flush(data.collection)
+        with step("create_index"):
+            index_params = MilvusClient.prepare_index_params()
+            index_params.add_index(data.vector_field, index_type=data.index_type, metric_type=data.metric_type)
+            client.create_index(data.collection, index_params)
+        with step("load"):
+            client.load_collection(data.collection)
+        with step("search"):
+            hits = search(client, data, data.consistency)
+            if len(hits) != data.top_k:
+                raise RuntimeError(f"search returned {len(hits)} hits, expected {data.top_k}")
+        with step("query"):
+            query(client, data, data.consistency)
+        if bench_repeat > 0:
+            with step("bench"):
+                bench = hot_path(client, data, bench_repeat)
+        with step("delete"):
+            client.delete(data.collection, filter=data.delete_filter)
+        try:
+            # The span records the exception and ERROR status as it leaves the block.
+            with step("expected_failure"):
+                describe_quietly(client, data.missing_collection)
+            raise UnexpectedSuccess(f"describing {data.missing_collection!r} succeeded; the scenario expects an error")
+        except MilvusException as error:
+            print(f"expected failure caught: {error.message}")
+        with step("drop_collection"):
+            client.drop_collection(data.collection)
+    finally:
+        with step("close"):
+            client.close()
+    return bench
