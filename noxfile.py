@@ -7,8 +7,10 @@ nox -s "python(approach='zero-code')"    one approach
 nox -s up | down | status    the shared Milvus + Jaeger stack
 nox -s tests                 the project's own tests (unit and end-to-end)
 nox -s tests -- -m "not e2e"    only the fast ones
-nox -s bench                 what tracing costs per approach (restarts the stack)
-nox -s bench -- --help       its options (N, pairs, approaches, ...)
+nox -s bench                 what tracing costs per approach (restarts the stack; -- --quick: a smoke)
+nox -s bench -- --help       its options (rounds, block length, approaches, ...)
+nox -s matrix                which SDK releases link to Milvus's spans (reports/matrix.md)
+nox -s lock                  refresh python/constraints.txt, the pinned Python default
 
 The approaches are declared in each language folder's approaches.toml
 (conformance/APPROACHES.md); this file only reads them.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import sys
@@ -27,10 +30,10 @@ from pathlib import Path
 import nox
 
 from conformance.approaches import Approach, BuildStep, ManifestError, languages, load_all
-from stack.stackctl import MILVUS_URI, OTLP_GRPC_ENDPOINT
+from conformance.runs import RUNS_DIR  # DEMO_RUNS_DIR, the same for the clients and the suite
+from stack.stackctl import MILVUS_URI, OTLP_GRPC_ENDPOINT, milvus_token
 
 ROOT = Path(__file__).resolve().parent
-RUNS_DIR = ROOT / ".runs"
 SCENARIO_FILE = ROOT / "conformance" / "scenario.json"
 STACK = [sys.executable, str(ROOT / "stack" / "stackctl.py")]
 CLIENT_TIMEOUT_S = 600
@@ -99,6 +102,8 @@ def settings(approach: Approach) -> dict[str, str]:
         "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
         "DEMO_APPROACH": approach.name,
         "DEMO_SCENARIO": str(SCENARIO_FILE),
+        # A token in the environment (any Milvus) wins over the embedded stack's token file.
+        **({"MILVUS_TOKEN": token} if (token := os.environ.get("MILVUS_TOKEN") or milvus_token()) else {}),
         **approach.env,
     }
 
@@ -107,7 +112,11 @@ def install(session: nox.Session, approach: Approach) -> None:
     """pip install into the session's virtualenv, skipped while nothing it names has changed."""
     stamp = Path(session.virtualenv.location) / "approach-installed.json"
     local = [arg for arg in approach.install if (approach.folder / arg).exists()]
-    step = BuildStep(run=approach.install, inputs=[f"{path}/**/*" if (approach.folder / path).is_dir() else path for path in local])
+    # A local package is its pyproject.toml and modules; pip writes build/ and *.egg-info beside them.
+    step = BuildStep(
+        run=approach.install,
+        inputs=[i for arg in local for i in ([f"{arg}/pyproject.toml", f"{arg}/*.py"] if (approach.folder / arg).is_dir() else [arg])],
+    )
     if stamp.exists() and json.loads(stamp.read_text()) == approach.install and step.is_fresh(approach.folder, [stamp]):
         session.log(f"up to date: pip install {' '.join(approach.install)}")
         return
@@ -131,7 +140,8 @@ def build(session: nox.Session, approach: Approach) -> float:
 
 
 def bench_spec(approach: Approach) -> dict:
-    env = settings(approach)
+    # The bench restarts the stack (a new password) and adds MILVUS_TOKEN at each run: no secret in the spec file.
+    env = {key: value for key, value in settings(approach).items() if key != "MILVUS_TOKEN"}
     return {
         "approach": approach.id,
         "cwd": str(approach.folder),
@@ -146,7 +156,7 @@ def run_approach(session: nox.Session, approach: Approach) -> None:
     """Build, start the stack if needed, run the approach's client with the standard settings."""
     built_s = build(session, approach)
     stack(session, "up")
-    RUNS_DIR.mkdir(exist_ok=True)
+    RUNS_DIR.mkdir(parents=True, exist_ok=True)
     record = RUNS_DIR / f"{approach.slug}.json"
     record.unlink(missing_ok=True)  # a failed run must not leave an old record to check
     session.log(f"running {approach.id} (timeout {CLIENT_TIMEOUT_S} s)")
@@ -177,11 +187,11 @@ for _language in LANGUAGES:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """What tracing costs per approach, how soon a trace shows in Jaeger, how fast the stack starts.
+    """What tracing costs per approach (paired blocks, CIs), where its CPU goes, how fast traces and the stack are.
 
     Restarts the stack for the start-up figures (unless --no-stack-starts), so Jaeger
-    forgets earlier traces. Options: `nox -s bench -- --help`."""
-    session.install("-r", "conformance/requirements.txt")
+    forgets earlier traces. Options: `nox -s bench -- --help`; a smoke run: `-- --quick`."""
+    session.install("-r", "conformance/requirements.txt", "py-spy")  # py-spy: the Python profile
     wanted = argparse.ArgumentParser(add_help=False)
     wanted.add_argument("--approaches", default=",".join(a.id for a in APPROACHES))
     chosen = wanted.parse_known_args(session.posargs)[0].approaches.split(",")
@@ -194,7 +204,87 @@ def bench(session: nox.Session) -> None:
     spec_file = RUNS_DIR / "bench" / "clients.json"
     spec_file.parent.mkdir(parents=True, exist_ok=True)
     spec_file.write_text(json.dumps(spec, indent=2) + "\n")
-    session.run("python", "-m", "conformance.run_bench", "--clients", str(spec_file), *session.posargs)
+    session.run("python", "-m", "conformance.bench", "--clients", str(spec_file), *session.posargs)
+
+
+@nox.session
+def faults(session: nox.Session) -> None:
+    """Every approach when its collector or its Milvus fails (kills and restarts Milvus).
+
+    Options: `nox -s faults -- --help`; `--approaches python/sdk,go/otelgrpc` runs some of them."""
+    session.install("-r", "conformance/requirements.txt")
+    wanted = argparse.ArgumentParser(add_help=False)
+    wanted.add_argument("--approaches", default=",".join(a.id for a in APPROACHES))
+    known, rest = wanted.parse_known_args(session.posargs)
+    chosen = known.approaches.split(",")
+    unknown = [name for name in chosen if name not in {a.id for a in APPROACHES}]
+    if unknown:
+        session.error(f"unknown approach(es) {', '.join(unknown)}; known: {', '.join(a.id for a in APPROACHES)}")
+    spec = {}
+    for approach in (a for a in APPROACHES if a.id in chosen and "-h" not in rest and "--help" not in rest):
+        build(session, approach)  # Python approaches install into this session's virtualenv
+        spec[approach.id] = bench_spec(approach)
+    spec_file = RUNS_DIR / "faults" / "clients.json"
+    spec_file.parent.mkdir(parents=True, exist_ok=True)
+    spec_file.write_text(json.dumps(spec, indent=2) + "\n")
+    session.run("python", "-m", "conformance.faults", "--clients", str(spec_file), *rest)
+
+
+@nox.session
+def matrix(session: nox.Session) -> None:
+    """Which SDK releases link to Milvus's spans, out of the box and with the id-generator fix.
+
+    Each cell (a set of versions) gets its own cached environment in .matrix/; writes
+    reports/matrix.{json,md}. Options (versions per language): `nox -s matrix -- --help`."""
+    from dataclasses import replace
+
+    from conformance.matrix import APPROACHES as MATRIX_APPROACHES
+
+    session.install("-r", "conformance/requirements.txt")
+    spec, token = {}, {}
+    for approach in (a for a in APPROACHES if a.id in MATRIX_APPROACHES):
+        if approach.build:
+            build(session, approach)  # the Java cells run the main build's app with their agent
+        # Its own name: its own collection and service, beside the approach's normal runs.
+        env = settings(replace(approach, name=f"{approach.name}-matrix"))
+        token = {"MILVUS_TOKEN": env.pop("MILVUS_TOKEN")} if "MILVUS_TOKEN" in env else token  # not into the file
+        spec[approach.id] = {"cwd": str(approach.folder), "run": approach.run, "env": env}
+    spec_file = ROOT / ".matrix" / "approaches.json"
+    spec_file.parent.mkdir(exist_ok=True)
+    spec_file.write_text(json.dumps(spec, indent=2) + "\n")
+    stack(session, "up")
+    session.run("python", "-m", "conformance.matrix", "--approaches", str(spec_file), *session.posargs, env=token)
+
+
+@nox.session
+def lock(session: nox.Session) -> None:
+    """Pin what `nox -s python` installs: python/constraints.txt, the newest releases that the
+    Python approaches' requirements allow, resolved from scratch (pip's dry-run report)."""
+    python = [a for a in APPROACHES if a.language == "python"]
+    folder = python[0].folder
+    # What the approaches install: requirement files and packages by name; not the constraints
+    # (being written) nor local packages (not on PyPI; their dependencies are in the files).
+    files, packages = [], []
+    for approach in python:
+        args = iter(approach.install)
+        for arg in args:
+            if arg in ("-r", "-c"):
+                value = next(args)
+                if arg == "-r":
+                    files.append(value)
+            elif not (folder / arg).exists():
+                packages.append(arg)
+    report = Path(session.create_tmp()).resolve() / "resolved.json"
+    with session.chdir(folder):
+        session.run(
+            "python", "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report),
+            *(arg for file in dict.fromkeys(files) for arg in ("-r", file)), *dict.fromkeys(packages),
+        )
+    resolved = sorted((item["metadata"]["name"].lower(), item["metadata"]["version"]) for item in json.loads(report.read_text())["install"])
+    pins = [f"{name}=={version}" for name, version in resolved]
+    header = "# The versions `nox -s python` installs (-c constraints.txt in approaches.toml).\n# Refresh: nox -s lock (newer releases are tried in nox -s matrix first).\n"
+    (folder / "constraints.txt").write_text(header + "\n".join(pins) + "\n")
+    session.log(f"wrote {folder / 'constraints.txt'}: {len(pins)} pins")
 
 
 @nox.session
@@ -208,7 +298,8 @@ def conformance(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The project's own tests: unit tests, then end to end with the real stack."""
     # selenium drives Debian's chromium + chromium-driver for the report's browser test.
-    session.install("-r", "conformance/requirements.txt", "pyyaml", "nox", "selenium")
+    # check-jsonschema checks stack/docker-compose.yaml against the Compose spec.
+    session.install("-r", "conformance/requirements.txt", "pyyaml", "nox", "selenium", "check-jsonschema")
     require(session, "go")
     with session.chdir(ROOT / "go"):
         session.run("go", "vet", "./...", external=True)

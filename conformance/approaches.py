@@ -51,6 +51,7 @@ class Approach:
     build: list[BuildStep] = field(default_factory=list)
     untraced_run: list[str] | None = None
     untraced_env: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_UNTRACED_ENV))
+    token_leak: str = "not known"  # the setting that would put MILVUS_TOKEN on a span
 
     @property
     def id(self) -> str:
@@ -94,7 +95,7 @@ def _approach(language: str, name: str, table: dict, top: dict, path: Path) -> A
     missing = [key for key in REQUIRED if key not in table]
     if missing:
         raise ManifestError(f"{where}: missing {', '.join(missing)}")
-    unknown = set(table) - {*REQUIRED, "env", "install", "build", "untraced_run", "untraced_env"}
+    unknown = set(table) - {*REQUIRED, "env", "install", "build", "untraced_run", "untraced_env", "token_leak"}
     if unknown:
         raise ManifestError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     steps = []
@@ -122,6 +123,7 @@ def _approach(language: str, name: str, table: dict, top: dict, path: Path) -> A
         build=steps,
         untraced_run=_strings(table["untraced_run"], f"{where}.untraced_run") if "untraced_run" in table else None,
         untraced_env=_env(table.get("untraced_env", DEFAULT_UNTRACED_ENV), f"{where}.untraced_env"),
+        token_leak=table.get("token_leak", "not known"),
     )
 
 

@@ -4,7 +4,9 @@ one-line reason. Pure logic, unit-tested on recorded Jaeger JSON."""
 
 from __future__ import annotations
 
+import base64
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
@@ -167,9 +169,17 @@ def server_links(s: Subject) -> str | None:
 
 
 def explain_unlinked(s: Subject, unlinked: list[Span], total: int) -> str:
+    services = s.scenario["server_services"]
+    in_trace = Counter(span.service for span in s.trace.spans)
+    if not set(services) & set(in_trace) and set(in_trace) - {s.run.expected_service(s.scenario)}:
+        contained = ", ".join(f"{name} ({count} spans)" for name, count in sorted(in_trace.items()))
+        return (
+            f"no span of MILVUS_SERVER_SERVICES={','.join(services)} in trace {s.trace.trace_id}, whose services are "
+            f"{contained}: set MILVUS_SERVER_SERVICES to the Milvus service that answers the client's calls"
+        )
     methods = ", ".join(sorted({span.rpc_method(s.rpc_service) for span in unlinked}))
     message = (
-        f"{len(unlinked)} of {total} Milvus RPC client spans have no {s.scenario['server_service']!r} "
+        f"{len(unlinked)} of {total} Milvus RPC client spans have no {'/'.join(services)!r} "
         f"SERVER child in trace {s.trace.trace_id} ({methods})."
     )
     found = [root for root in (server_root_during(s, span) for span in unlinked) if root is not None]
@@ -212,7 +222,7 @@ def server_internal_spans(s: Subject) -> str | None:
     bare = [
         server.label()
         for server in servers
-        if not any(span.service == s.scenario["server_service"] for span in server.descendants())
+        if not any(span.service in s.scenario["server_services"] for span in server.descendants())
     ]
     if bare:
         return f"server spans without Milvus-internal spans below them: {', '.join(bare)}"
@@ -241,18 +251,33 @@ CREDENTIAL_KEY = re.compile(r"pass(word|wd)?|secret|token|authorization|api[_-]?
 CREDENTIAL_VALUE = re.compile(r"^(basic|bearer)\s+\S+|root:milvus", re.I)
 
 
+def secret_forms(secret: str) -> set[str]:
+    """The ways a `user:password` token travels: as is, its password, and base64 (gRPC metadata)."""
+    forms = {secret, base64.b64encode(secret.encode()).decode().rstrip("=")}
+    user, _, password = secret.partition(":")
+    if password:
+        forms.add(password)
+    return {form for form in forms if len(form) >= 6}
+
+
 def looks_secret(key: str, value) -> bool:
     return bool(CREDENTIAL_KEY.search(key)) or (isinstance(value, str) and bool(CREDENTIAL_VALUE.search(value)))
 
 
 @check()
 def no_credentials(s: Subject) -> str | None:
+    """No span of the trace, the client's or Milvus's, carries the token (in any of its forms)
+    in an attribute, an event or its resource, nor anything that looks like a credential."""
+    forms = set().union(*map(secret_forms, s.run.secrets)) if s.run.secrets else set()
     leaks = []
     for span in s.trace.spans:
-        for where, items in (("tag", span.tags), ("resource", span.process_tags)):
-            leaks += [f"{where} {key!r} on {span.label()}" for key, value in items.items() if looks_secret(key, value)]
-        for event in span.events:
-            leaks += [f"event field {key!r} on {span.label()}" for key, value in event.items() if looks_secret(key, value)]
+        places = [("tag", span.tags), ("resource", span.process_tags), *(("event field", event) for event in span.events)]
+        for where, items in places:
+            for key, value in items.items():
+                if any(form in str(value) for form in forms):
+                    leaks.append(f"{where} {key!r} on {span.label()} holds the Milvus token")
+                elif looks_secret(key, value):
+                    leaks.append(f"{where} {key!r} on {span.label()} looks like a credential")
     if leaks:
-        return f"{len(leaks)} attribute(s) look like credentials: " + "; ".join(sorted(set(leaks))[:5])
+        return f"{len(leaks)} attribute(s) leak credentials: " + "; ".join(sorted(set(leaks))[:5])
     return None

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import requests
 
 from conformance.runs import Run
 from conformance.spans import SERVER, Span, Trace, root_span, server_child, traces_from_jaeger
-
-JAEGER_API_URL = os.environ.get("JAEGER_API_URL", "http://127.0.0.1:16686")
+from stack.stackctl import JAEGER_API_URL  # the variable and its default, shared with the stack
 REQUEST_TIMEOUT_S = 10
 
 
@@ -29,14 +27,16 @@ class Jaeger:
             return requests.get(url, params=params, timeout=REQUEST_TIMEOUT_S)
         except requests.RequestException as error:
             raise JaegerUnreachable(
-                f"Jaeger's query API at {self.base_url} is not reachable ({type(error).__name__}); "
-                "start the stack with `nox -s up`"
+                f"Jaeger's query API at JAEGER_API_URL={self.base_url} is not reachable ({type(error).__name__}); "
+                "start the stack with `nox -s up`, or point JAEGER_API_URL at your Jaeger's query API"
             ) from None
 
     def check_reachable(self) -> None:
         response = self._get("/api/services")
         if response.status_code != 200:
-            raise JaegerUnreachable(f"{self.base_url}/api/services answered HTTP {response.status_code}, not Jaeger's query API")
+            raise JaegerUnreachable(
+                f"JAEGER_API_URL={self.base_url}: /api/services answered HTTP {response.status_code}, not Jaeger's query API"
+            )
 
     def trace(self, trace_id: str) -> Trace | None:
         response = self._get(f"/api/traces/{trace_id}")
@@ -46,23 +46,26 @@ class Jaeger:
         found = traces_from_jaeger(response.json())
         return found[0] if found else None
 
-    def server_roots(self, service: str, rpc_service: str, start_us: int, end_us: int) -> list[Span]:
-        """Root spans that `service` recorded for rpc_service calls in a time window."""
-        response = self._get(
-            "/api/traces",
-            service=service,
-            start=start_us,
-            end=end_us,
-            limit=2000,
-            tags=json.dumps({"rpc.service": rpc_service}),
-        )
-        response.raise_for_status()
-        return [
-            root
-            for trace in traces_from_jaeger(response.json())
-            for root in trace.roots
-            if root.kind == SERVER and root.service == service
-        ]
+    def server_roots(self, services: list[str], rpc_service: str, start_us: int, end_us: int) -> list[Span]:
+        """Root spans that the Milvus services recorded for rpc_service calls in a time window."""
+        roots = []
+        for service in services:  # the query API takes one service at a time
+            response = self._get(
+                "/api/traces",
+                service=service,
+                start=start_us,
+                end=end_us,
+                limit=2000,
+                tags=json.dumps({"rpc.service": rpc_service}),
+            )
+            response.raise_for_status()
+            roots += [
+                root
+                for trace in traces_from_jaeger(response.json())
+                for root in trace.roots
+                if root.kind == SERVER and root.service == service
+            ]
+        return roots
 
 
 def complete(trace: Trace | None, scenario: dict) -> bool:
@@ -87,5 +90,5 @@ def load_run(jaeger: Jaeger, record: dict, scenario: dict, wait_s: float = 60.0)
     if trace is not None and not complete(trace, scenario):
         start_us = min(s.start_us for s in trace.spans)
         end_us = max(s.end_us for s in trace.spans) + 1_000_000
-        run.server_roots = jaeger.server_roots(scenario["server_service"], scenario["rpc_service"], start_us, end_us)
+        run.server_roots = jaeger.server_roots(scenario["server_services"], scenario["rpc_service"], start_us, end_us)
     return run

@@ -210,6 +210,7 @@ def about(approach: Approach) -> dict:
         "approach": approach.name,
         "description": approach.description,
         "link_fix": approach.link_fix,
+        "token_leak": approach.token_leak,
     }
 
 
@@ -285,12 +286,16 @@ def glance_table(report: dict) -> Table:
         "The client's own gRPC CLIENT spans. Network attribute names: net.* is the old semantic-convention "
         "generation, server.*/network.* the stable one.",
         ["", *report["differences"]],
-        [link_fix_row(report)] + [[title, *_by_approach(report, render)] for title, render in rows],
+        [link_fix_row(report), token_leak_row(report)] + [[title, *_by_approach(report, render)] for title, render in rows],
     )
 
 
 def link_fix_row(report: dict) -> list[str]:
     return ["what it took to link with Milvus 2.3.5", *(report["about"][approach]["link_fix"] for approach in report["differences"])]
+
+
+def token_leak_row(report: dict) -> list[str]:
+    return ["the setting that would put MILVUS_TOKEN on a span", *(report["about"][a]["token_leak"] for a in report["differences"])]
 
 
 def steps_table(report: dict, scenario: dict) -> Table:
@@ -458,7 +463,7 @@ def _tick_us(scale_us: int) -> int:
 def _service_class(service: str, client: str, scenario: dict) -> str:
     if service == client:
         return "svc-client"
-    return "svc-milvus" if service == scenario["server_service"] else "svc-other"
+    return "svc-milvus" if service in scenario["server_services"] else "svc-other"
 
 
 def _short(value) -> str:
@@ -590,7 +595,35 @@ def _html_approach(approach: str, run: Run | None, rows: list[Row], report: dict
     )
 
 
-def html_page(report: dict, runs: dict[str, Run | None], scenario: dict) -> str:
+def _html_faults(faults: dict | None) -> str:
+    """The last `nox -s faults` (reports/faults.json), when there is one."""
+    if not faults:
+        return ""
+    names = list(faults["faults"])
+    rows = []
+    for approach, result in faults["approaches"].items():
+        cells = []
+        for name in names:
+            cell = result["faults"].get(name)
+            if cell is None:
+                cells.append('<td class="not-run">not run</td>')
+                continue
+            figures = f"exit {cell['exit_status']}, {cell['wall_s']:.1f} s"
+            line = html.escape(cell.get("first_new_stderr_line") or "")
+            if cell["problems"]:
+                cells.append(f'<td class="failed">{figures}<small>{html.escape("; ".join(cell["problems"]))}</small></td>')
+            else:
+                cells.append(f'<td class="passed" title="{line}">{figures}</td>')
+        rows.append(f"<tr><th>{html.escape(approach)}</th><td>{result['normal']['wall_s']:.1f} s</td>{''.join(cells)}</tr>")
+    head = "".join(f'<th title="{html.escape(faults["faults"][n]["expect"])}">{html.escape(n)}</th>' for n in names)
+    return (
+        f"<h2>When things go wrong</h2><p>The last <code>nox -s faults</code> ({html.escape(faults['generated_at'])}): "
+        "exit status and wall time per fault; hover a fault for its bound, a cell for the line the client printed.</p>"
+        f'<table class="faults"><tr><th>approach</th><th>normal</th>{head}</tr>{"".join(rows)}</table>'
+    )
+
+
+def html_page(report: dict, runs: dict[str, Run | None], scenario: dict, faults: dict | None = None) -> str:
     rows = {
         approach: waterfall_rows(run.trace, scenario, client_service(run, scenario))
         for approach, run in runs.items()
@@ -599,7 +632,7 @@ def html_page(report: dict, runs: dict[str, Run | None], scenario: dict) -> str:
     scale_us = max(map(_extent_us, rows.values()), default=0) or 1
     legend = (
         '<p class="legend"><span><i class="svc-client"></i>milvus-client-&lt;language&gt;-&lt;approach&gt;</span>'
-        f'<span><i class="svc-milvus"></i>{html.escape(scenario["server_service"])} (Milvus)</span>'
+        f'<span><i class="svc-milvus"></i>{html.escape(", ".join(scenario["server_services"]))} (Milvus)</span>'
         '<span><i class="svc-other"></i>other service</span><span>✖ error status</span></p>'
     )
     tables = "".join(
@@ -615,7 +648,7 @@ def html_page(report: dict, runs: dict[str, Run | None], scenario: dict) -> str:
         f"<style>{CSS}</style></head><body><h1>Milvus + OpenTelemetry conformance</h1>"
         f"<h2>Matrix</h2>{_html_matrix(report)}"
         f"<h2>Traces</h2><p>One time axis for all approaches, from each client's root span.</p>{legend}{waterfalls}"
-        f"<h2>Differences</h2>{tables}</body></html>\n"
+        f"<h2>Differences</h2>{tables}{_html_faults(faults)}</body></html>\n"
     )
 
 
@@ -624,10 +657,12 @@ def write(
 ) -> list[Path]:
     """Writes conformance.json, .md and .html; returns their paths."""
     report = build(results, runs, approaches, scenario, jaeger_url)
+    faults_file = directory / "faults.json"
+    faults = json.loads(faults_file.read_text()) if faults_file.exists() else None
     outputs = {
         "conformance.json": json.dumps(report, indent=2) + "\n",
         "conformance.md": markdown(report, scenario),
-        "conformance.html": html_page(report, runs, scenario),
+        "conformance.html": html_page(report, runs, scenario, faults),
     }
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in outputs.items():

@@ -17,7 +17,13 @@ RUNS_DIR = Path(os.environ.get("DEMO_RUNS_DIR", ROOT / ".runs"))
 
 
 def load_scenario(path: Path = SCENARIO_FILE) -> dict:
-    return json.loads(path.read_text())
+    """The contract, plus `server_services`: the Milvus services whose SERVER spans answer
+    the client. MILVUS_SERVER_SERVICES (comma-separated) sets them: distributed Milvus on
+    Kubernetes serves clients from `proxy`; else the scenario's `server_service`."""
+    scenario = json.loads(path.read_text())
+    names = [name.strip() for name in os.environ.get("MILVUS_SERVER_SERVICES", "").split(",") if name.strip()]
+    scenario["server_services"] = names or [scenario["server_service"]]
+    return scenario
 
 
 @dataclass
@@ -28,6 +34,8 @@ class Run:
     # Root spans of other traces recorded by Milvus while the client ran: where
     # server spans go when Milvus did not accept the client's traceparent.
     server_roots: list[Span] = field(default_factory=list)
+    # What must appear nowhere in the trace (the no_credentials check): MILVUS_TOKEN.
+    secrets: list[str] = field(default_factory=list)
 
     @property
     def approach_id(self) -> str:
@@ -35,6 +43,14 @@ class Run:
 
     def expected_service(self, scenario: dict) -> str:
         return f"{scenario['client_service_prefix']}{self.record.get('language', '?')}-{self.record.get('approach', '?')}"
+
+
+def known_secrets() -> list[str]:
+    """The Milvus token the clients were given: MILVUS_TOKEN, else the embedded stack's token file."""
+    from stack.stackctl import milvus_token  # the stack's file layout, read only here
+
+    token = os.environ.get("MILVUS_TOKEN") or milvus_token()
+    return [token] if token else []
 
 
 def record_path(approach: Approach, runs_dir: Path | None = None) -> Path:

@@ -124,7 +124,7 @@ def server_child(scenario: dict, client: Span) -> Span | None:
             span
             for span in candidates
             if span.kind == SERVER
-            and span.service == scenario["server_service"]
+            and span.service in scenario["server_services"]
             and span.rpc_method(scenario["rpc_service"]) == method
         ),
         None,

@@ -8,8 +8,16 @@ const { runScenario } = require('./scenario');
 const { newRecord, writeRecord } = require('./record');
 const { tracer, toError, recordError } = require('./step');
 
-// `approach`: the default for DEMO_APPROACH. `flush`: exports the spans still
-// buffered (its failure is reported, never fatal: telemetry does not break the run).
+// One line saying why the spans were not exported. The provider's forceFlush rejects
+// with an array of errors, the SDK's shutdown with one error.
+function exportFailure(err) {
+  const first = [err].flat()[0];
+  return `warning: spans not exported: ${String(first?.message ?? first).split('\n')[0].trim()}`;
+}
+
+// `approach`: the default for DEMO_APPROACH. `flush`: exports the spans still buffered.
+// Its failure is one warning line, never fatal: telemetry does not break the run. It
+// is bounded by the OTEL_* timeouts of the approach's manifest (approaches.toml).
 async function main({ approach: defaultApproach, flush }) {
   const approach = process.env.DEMO_APPROACH || defaultApproach;
   const runId = randomUUID();
@@ -32,6 +40,7 @@ async function main({ approach: defaultApproach, flush }) {
     } catch (err) {
       const error = toError(err);
       recordError(root, error);
+      record.exit_status = error.exitStatus ?? 1;
       record.error = error.message.split('\n')[0];
       console.error(`error: ${record.error}`);
     } finally {
@@ -43,7 +52,7 @@ async function main({ approach: defaultApproach, flush }) {
   try {
     await flush();
   } catch (err) {
-    console.error(`span export failed: ${err?.message ?? err}`);
+    console.error(exportFailure(err));
   }
   writeRecord(record);
   // No process.exit: the process ends on its own once the flush is done.

@@ -1,9 +1,22 @@
 'use strict';
 // The Milvus steps of conformance/SCENARIO.md, with @zilliz/milvus2-sdk-node. The data
 // (collection, dimension, rows, filters, index, consistency, ...) comes from settings.js.
+const { setTimeout: sleep } = require('node:timers/promises');
 const { MilvusClient, DataType, ErrorCode } = require('@zilliz/milvus2-sdk-node');
 const { vectorOf } = require('./settings');
-const { step } = require('./step');
+const { step: tracedStep } = require('./step');
+
+// Bounds on every Milvus RPC, so that a dead or hung Milvus fails the step instead of
+// hanging: each call gets RPC_TIMEOUT_MS (the SDK's default is 15 s), and the SDK
+// retries a failed call (UNAVAILABLE and the like, never DEADLINE_EXCEEDED) at most
+// RPC_RETRIES times, each retry with a fresh deadline. Worst case per call:
+// (1 + RPC_RETRIES) * RPC_TIMEOUT_MS + 20 ms of retry delay = 8 s, within the contract's
+// 10 s to give up connecting and 30 s to fail after Milvus dies.
+const RPC_TIMEOUT_MS = 4000;
+const RPC_RETRIES = 1;
+// gRPC status codes of a Milvus that was not reached: UNAVAILABLE (14, nothing listens)
+// and DEADLINE_EXCEEDED (4, it never answered).
+const UNREACHABLE = new Set([14, 4]);
 
 // Most SDK calls resolve with an error status instead of rejecting.
 function check(response) {
@@ -55,11 +68,34 @@ async function runScenario(s) {
   const name = { collection_name: s.collection };
   let client;
   let bench = null;
+  // A traced step, then, if it is DEMO_PAUSE_AFTER, the pause: once its span has ended,
+  // say so (stdout to a file or a pipe is synchronous on Linux: the line is out before
+  // the sleep) and wait, so that nox -s faults can kill Milvus before the next step.
+  const step = async (stepName, fn, options) => {
+    const result = await tracedStep(stepName, fn, options);
+    if (stepName === s.pauseAfter) {
+      console.log(`paused after ${stepName}`);
+      await sleep(s.pauseS * 1000);
+    }
+    return result;
+  };
   try {
     await step('connect', async () => {
       // The constructor starts the Connect RPC; wait for it inside the span.
-      client = new MilvusClient({ address: s.address });
-      await client.connectPromise;
+      client = new MilvusClient({
+        address: s.address,
+        token: s.token,
+        timeout: RPC_TIMEOUT_MS,
+        maxRetries: RPC_RETRIES,
+      });
+      try {
+        await client.connectPromise;
+      } catch (err) {
+        if (!UNREACHABLE.has(err?.code)) {
+          throw err;
+        }
+        throw new Error(`cannot reach Milvus at MILVUS_URI=${s.address}: ${err.message}; is it running? nox -s up starts the stack`);
+      }
     });
     const exists = await step('has_collection', async () =>
       check(await client.hasCollection(name)).value);
@@ -77,7 +113,8 @@ async function runScenario(s) {
     await step('insert', async () => {
       const data = Array.from({ length: s.rows }, (_, id) =>
         ({ [s.id_field]: id, [s.vector_field]: vectorOf(s, id) }));
-      check(await client.insert({ ...name, data }));
+      // Insert alone has no deadline unless given one.
+      check(await client.insert({ ...name, data, timeout: RPC_TIMEOUT_MS }));
     });
     await step('flush', async () =>
       check(await client.flushSync({ collection_names: [s.collection] })));

@@ -3,7 +3,8 @@
 // alone and the OTLP gRPC trace exporter (endpoint and resource from the standard
 // OTEL_* variables). It must be required before @grpc/grpc-js is first loaded, so the
 // instrumentation can patch it. OTEL_SDK_DISABLED=true sets up nothing at all.
-// Telemetry never breaks the app: a failed start or shutdown is only reported.
+// Telemetry never breaks the app: a failed start is only reported, a failed shutdown
+// (spans not exported) is left to the caller to report.
 
 let sdk = null;
 
@@ -33,13 +34,9 @@ if (!disabled()) {
   }
 }
 
-// Flushes the spans still buffered and stops the SDK.
+// Flushes the spans still buffered and stops the SDK; rejects when the export failed.
 async function shutdown() {
-  try {
-    await sdk?.shutdown();
-  } catch (err) {
-    console.error(`tracing shutdown failed: ${err?.message ?? err}`);
-  }
+  await sdk?.shutdown();
 }
 
 module.exports = { shutdown };

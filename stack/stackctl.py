@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,15 +38,46 @@ STATE_FILE = STATE_DIR / "state.json"
 LOG_DIR = STATE_DIR / "logs"
 MILVUS_VENV = STATE_DIR / "milvus-venv"
 MILVUS_DATA = STATE_DIR / "milvus-data"
+MILVUS_TOKEN_FILE = STATE_DIR / "milvus-token"  # user:password of the demo's user, mode 0600
+MILVUS_ROOT_PASSWORD_FILE = STATE_DIR / "milvus-root-password"
 JAEGER_BIN = STATE_DIR / "bin" / "jaeger"
+JAEGER_DATA = STATE_DIR / "jaeger-data"  # Badger's files: traces outlive a restart (TTL in config.yaml)
 JAEGER_MODULE = STACK_DIR / "jaeger"
 COMPOSE_FILE = STACK_DIR / "docker-compose.yaml"
 
-HOST = "127.0.0.1"
-MILVUS_URI = f"http://{HOST}:19530"
-MILVUS_HEALTH_URL = f"http://{HOST}:9091/healthz"
-JAEGER_API_URL = f"http://{HOST}:16686"
-OTLP_GRPC_ENDPOINT = f"http://{HOST}:4317"
+HOST = "127.0.0.1"  # where the embedded stack listens
+
+
+def _port(variable: str, default: int) -> int:
+    value = os.environ.get(variable, str(default))
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        sys.exit(f"stack: error: {variable}={value!r} is not a TCP port number")
+    return int(value)
+
+
+# The embedded (and docker) stack's ports, each moved by its variable so that two
+# stacks run side by side. They reach Jaeger's config.yaml, milvus_standalone.py and
+# docker-compose.yaml under the same names (port_env()). Milvus's internal gRPC ports
+# move by themselves (milvus_standalone.py).
+PORTS = {
+    variable: _port(variable, default)
+    for variable, default in {
+        "STACK_MILVUS_PORT": 19530,
+        "STACK_MILVUS_HEALTH_PORT": 9091,
+        "STACK_ETCD_PORT": 2379,
+        "STACK_ETCD_PEER_PORT": 2380,
+        "STACK_OTLP_GRPC_PORT": 4317,
+        "STACK_OTLP_HTTP_PORT": 4318,
+        "STACK_JAEGER_QUERY_PORT": 16686,
+        "STACK_JAEGER_GRPC_PORT": 16685,
+    }.items()
+}
+
+# Where the clients send and the suite reads: this stack unless set, or any Milvus + Jaeger.
+LOCAL_MILVUS_URI = f"http://{HOST}:{PORTS['STACK_MILVUS_PORT']}"  # the Milvus we start, whatever MILVUS_URI says
+MILVUS_URI = os.environ.get("MILVUS_URI", LOCAL_MILVUS_URI)
+OTLP_GRPC_ENDPOINT = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://{HOST}:{PORTS['STACK_OTLP_GRPC_PORT']}")
+JAEGER_API_URL = os.environ.get("JAEGER_API_URL", f"http://{HOST}:{PORTS['STACK_JAEGER_QUERY_PORT']}")
 
 JAEGER_START_TIMEOUT_S = 60
 MILVUS_START_TIMEOUT_S = 240
@@ -71,15 +103,25 @@ class Component:
 
 JAEGER = Component(
     "jaeger",
-    {4317: "OTLP gRPC", 4318: "OTLP HTTP", 16686: "Jaeger query API", 16685: "Jaeger query gRPC"},
-    f"{JAEGER_API_URL}/api/services",
+    {
+        PORTS["STACK_OTLP_GRPC_PORT"]: "OTLP gRPC",
+        PORTS["STACK_OTLP_HTTP_PORT"]: "OTLP HTTP",
+        PORTS["STACK_JAEGER_QUERY_PORT"]: "Jaeger query API",
+        PORTS["STACK_JAEGER_GRPC_PORT"]: "Jaeger query gRPC",
+    },
+    f"http://{HOST}:{PORTS['STACK_JAEGER_QUERY_PORT']}/api/services",
 )
 # Checked before the start, so that a taken port is named in one line rather than
 # found later in Milvus's own logs.
 MILVUS = Component(
     "milvus",
-    {19530: "Milvus gRPC", 9091: "Milvus health/metrics", 2379: "Milvus embedded etcd"},
-    MILVUS_HEALTH_URL,
+    {
+        PORTS["STACK_MILVUS_PORT"]: "Milvus gRPC",
+        PORTS["STACK_MILVUS_HEALTH_PORT"]: "Milvus health/metrics",
+        PORTS["STACK_ETCD_PORT"]: "Milvus embedded etcd",
+        PORTS["STACK_ETCD_PEER_PORT"]: "Milvus embedded etcd peer",
+    },
+    f"http://{HOST}:{PORTS['STACK_MILVUS_HEALTH_PORT']}/healthz",
     health_body=b"OK",
 )
 COMPONENTS = (JAEGER, MILVUS)  # start order: Milvus exports spans from its first second
@@ -335,15 +377,24 @@ def _spawn(name: str, cmd: list, env: dict | None = None) -> tuple[subprocess.Po
     return proc, log
 
 
+def port_env() -> dict:
+    """The environment with every stack port variable set, as the stack's processes read them."""
+    return {**os.environ, **{variable: str(port) for variable, port in PORTS.items()}}
+
+
 def milvus_env() -> dict:
-    env = dict(os.environ)
+    env = port_env()
     env.update(
         TRACE_EXPORTER="otlp",
         TRACE_SAMPLEFRACTION="1",
-        TRACE_OTLP_ENDPOINT=OTLP_GRPC_ENDPOINT.removeprefix("http://"),
+        TRACE_OTLP_ENDPOINT=f"{HOST}:{PORTS['STACK_OTLP_GRPC_PORT']}",  # our Jaeger, whatever the clients use
         TRACE_OTLP_SECURE="false",
     )
     return env
+
+
+def jaeger_env() -> dict:
+    return {**port_env(), "STACK_HOST": HOST, "STACK_JAEGER_DATA": str(JAEGER_DATA)}
 
 
 def start_component(component: Component, state: dict) -> None:
@@ -355,7 +406,7 @@ def start_component(component: Component, state: dict) -> None:
     check_ports_free(component)
     if component is JAEGER:
         cmd = [ensure_jaeger_built(), "--config", JAEGER_MODULE / "config.yaml"]
-        env, timeout_s = None, JAEGER_START_TIMEOUT_S
+        env, timeout_s = jaeger_env(), JAEGER_START_TIMEOUT_S
     else:
         cmd = [ensure_milvus_installed(), STACK_DIR / "milvus_standalone.py", MILVUS_DATA]
         env, timeout_s = milvus_env(), MILVUS_START_TIMEOUT_S
@@ -371,13 +422,42 @@ def start_component(component: Component, state: dict) -> None:
     state[component.name]["ready_after_s"] = round(took, 2)
     save_state(state)
     say(f"{component.name} ready in {took:.1f} s (log: {log})")
+    if component is MILVUS:
+        create_milvus_user()
+
+
+def create_milvus_user() -> None:
+    """A fresh user and random password at each Milvus start (stack/milvus_auth.py)."""
+    _run_step(
+        "creating the demo's Milvus user",
+        [ensure_milvus_installed(), STACK_DIR / "milvus_auth.py", LOCAL_MILVUS_URI, MILVUS_TOKEN_FILE, MILVUS_ROOT_PASSWORD_FILE],
+        60,
+    )
+
+
+def milvus_token() -> str | None:
+    """The clients' MILVUS_TOKEN for our own stack; None before its first start, and for an
+    external Milvus (whose token the user gives as MILVUS_TOKEN)."""
+    if os.environ.get("STACK_BACKEND") == "external":
+        return None
+    try:
+        return MILVUS_TOKEN_FILE.read_text().strip() or None
+    except FileNotFoundError:
+        return None
 
 
 def up_embedded() -> None:
     state = load_state()
     state["backend"] = "embedded"
+    # Every port of every component that is not ours and running, before starting any:
+    # a taken Milvus port found after Jaeger started would leave half a stack.
+    for component in COMPONENTS:
+        if not running_pgid(state, component.name):
+            check_ports_free(component)
     for component in COMPONENTS:
         start_component(component, state)
+    if milvus_token() is None:  # a Milvus started before authentication came in
+        create_milvus_user()
 
 
 def down_embedded() -> None:
@@ -413,7 +493,7 @@ def docker_compose(*args: str, timeout_s: int = 600) -> None:
     cmd = ["docker", "compose", "-f", str(COMPOSE_FILE), *args]
     say("$ " + " ".join(cmd))
     try:
-        result = subprocess.run(cmd, timeout=timeout_s)
+        result = subprocess.run(cmd, timeout=timeout_s, env=port_env())
     except subprocess.TimeoutExpired:
         raise StackError(f"`{' '.join(cmd)}` took longer than {timeout_s} s") from None
     if result.returncode != 0:
@@ -426,21 +506,49 @@ def up_docker() -> None:
         took = wait_until(component.name, component.healthy, MILVUS_START_TIMEOUT_S)
         say(f"{component.name} ready in {took:.1f} s")
     save_state({"backend": "docker"})
+    create_milvus_user()
+
+
+# --- external backend: a Milvus and a Jaeger run elsewhere ----------------------
+
+
+def external_problems() -> list[str]:
+    """What does not answer at MILVUS_URI and JAEGER_API_URL; nothing is started or stopped."""
+    problems = []
+    if not http_ok(f"{JAEGER_API_URL}/api/services"):
+        problems.append(f"Jaeger's query API does not answer at JAEGER_API_URL={JAEGER_API_URL}")
+    uri = urllib.parse.urlsplit(MILVUS_URI if "://" in MILVUS_URI else f"//{MILVUS_URI}")
+    try:
+        # 19530 is Milvus's standard port, what its SDKs assume when the URI names none.
+        socket.create_connection((uri.hostname, uri.port or 19530), timeout=5).close()
+    except (OSError, ValueError) as error:
+        problems.append(f"nothing accepts connections at MILVUS_URI={MILVUS_URI} ({error})")
+    return problems
+
+
+def up_external() -> None:
+    problems = external_problems()
+    if problems:
+        raise StackError("; ".join(problems))
 
 
 # --- commands -------------------------------------------------------------------
 
+BACKENDS = ("embedded", "docker", "external")
+
 
 def backend() -> str:
     name = os.environ.get("STACK_BACKEND", "embedded")
-    if name not in ("embedded", "docker"):
-        raise StackError(f"unknown STACK_BACKEND={name!r}; use 'embedded' (default) or 'docker'")
+    if name not in BACKENDS:
+        raise StackError(f"unknown STACK_BACKEND={name!r}; use 'embedded' (default), 'docker' or 'external'")
     return name
 
 
 def up() -> None:
     started = time.monotonic()
-    if backend() == "docker":
+    if backend() == "external":
+        up_external()
+    elif backend() == "docker":
         up_docker()
     else:
         up_embedded()
@@ -450,8 +558,11 @@ def up() -> None:
 
 
 def down() -> None:
+    if backend() == "external":
+        say("STACK_BACKEND=external: nothing of ours to stop")
+        return
     if backend() == "docker":
-        docker_compose("down", "-v")
+        docker_compose("down")  # volumes stay, as the embedded stack's data: traces outlive a restart
         STATE_FILE.unlink(missing_ok=True)
     else:
         down_embedded()
@@ -460,6 +571,10 @@ def down() -> None:
 
 def status() -> int:
     """Print what runs and whether it is healthy; 0 when all of it is."""
+    if backend() == "external":
+        problems = external_problems()
+        say(f"backend: external; Milvus {MILVUS_URI}, Jaeger API {JAEGER_API_URL}: {'; '.join(problems) or 'both answer'}")
+        return 3 if problems else 0
     state = load_state()
     say(f"backend: {state.get('backend', backend())}; state: {STATE_DIR}")
     all_healthy = True

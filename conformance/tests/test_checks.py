@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from pathlib import Path
@@ -188,3 +189,41 @@ def test_a_check_is_one_registered_function(monkeypatch):
     assert (result.passed, result.reason) == (False, "root name 'milvus-otel-demo' is long")
     no_trace = Run(record=recorded("python-sdk.run.json"), trace=None)
     assert checks.evaluate(no_trace, SCENARIO, "root_is_short").reason == "no trace to check (see trace_found)"
+
+
+TOKEN = "otel_demo:s3cr3t-Pa55word"
+
+
+@pytest.mark.parametrize(
+    "where,value",
+    [
+        ("a client span's attribute, as is", TOKEN),
+        ("gRPC metadata, base64 as Basic auth sends it", "Basic " + base64.b64encode(TOKEN.encode()).decode()),
+        ("the password alone, inside a longer text", "login failed for s3cr3t-Pa55word, retrying"),
+    ],
+)
+def test_the_token_is_found_wherever_it_hides(where, value):
+    payload = recorded("python-sdk.trace.json")
+    span_named(payload, "connect")["tags"].append({"key": "app.note", "type": "string", "value": value})
+    run = run_of("python-sdk", payload)
+    run.secrets = [TOKEN]
+    result = outcome(run, "no_credentials")
+    assert not result.passed, where
+    assert "'app.note'" in result.reason and "holds the Milvus token" in result.reason
+
+
+def test_the_token_is_found_on_milvus_spans_and_in_resources_too():
+    payload = recorded("python-sdk.trace.json")
+    milvus = next(p for p in payload["data"][0]["processes"].values() if p["serviceName"] == "standalone")
+    milvus["tags"].append({"key": "host.note", "type": "string", "value": TOKEN})
+    run = run_of("python-sdk", payload)
+    run.secrets = [TOKEN]
+    result = outcome(run, "no_credentials")
+    assert not result.passed
+    assert "resource 'host.note'" in result.reason and "standalone" in result.reason
+
+
+def test_a_run_without_the_token_anywhere_passes():
+    run = run_of("python-sdk")
+    run.secrets = [TOKEN]
+    assert outcome(run, "no_credentials").passed

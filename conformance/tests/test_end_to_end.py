@@ -40,15 +40,19 @@ def stack():
         stack_command("down", 120)
 
 
-def test_main_job_conforms_in_every_approach(stack, tmp_path):
-    env = dict(os.environ, DEMO_REPORTS_DIR=str(tmp_path))
-    command = ["timeout", str(MAIN_JOB_TIMEOUT_S), sys.executable, "-m", "nox", "--no-color"]
+def run_nox(*args: str, env: dict) -> tuple[int, str]:
+    """`python -m nox ARGS`, its output relayed as it comes (a first run builds for minutes)."""
+    command = ["timeout", str(MAIN_JOB_TIMEOUT_S), sys.executable, "-m", "nox", "--no-color", *args]
     lines = []
     with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as nox:
-        for line in nox.stdout:  # relayed as it comes: the first run builds for minutes
+        for line in nox.stdout:
             lines.append(line)
             print(f"  | {line}", end="", file=sys.__stderr__, flush=True)
-    output = "".join(lines)
+    return nox.returncode, "".join(lines)
+
+
+def test_main_job_conforms_in_every_approach(stack, tmp_path):
+    returncode, output = run_nox(env=dict(os.environ, DEMO_REPORTS_DIR=str(tmp_path)))
     assert "already running and healthy" in output, "the sessions should reuse the running stack"
     report = json.loads((tmp_path / "conformance.json").read_text())["approaches"]
     failures = {
@@ -63,7 +67,7 @@ def test_main_job_conforms_in_every_approach(stack, tmp_path):
     for approach in APPROACHES:
         assert f'<svg class="waterfall" data-approach="{approach.id}"' in page
     assert "| server_links |" in (tmp_path / "conformance.md").read_text()
-    assert nox.returncode == 0, output[-3000:]
+    assert returncode == 0, output[-3000:]
 
 
 def test_unplugged_link_fails_and_names_the_cause(stack, tmp_path):
@@ -95,6 +99,58 @@ def test_unplugged_link_fails_and_names_the_cause(stack, tmp_path):
     assert "flags 03" in result.reason, result.reason
 
 
+FAULTED = ["python/sdk", "go/otelgrpc"]  # the session covers every approach; the tests a fast pair
+
+
+def test_faults_stay_within_bounds(stack, tmp_path):
+    """Collector down or a black hole, Milvus down or killed mid-run, a malformed URI: each
+    within its bound (conformance/faults.py), and Milvus back after `up`."""
+    returncode, output = run_nox("-s", "faults", "--", "--approaches", ",".join(FAULTED), env=dict(os.environ, DEMO_REPORTS_DIR=str(tmp_path)))
+    report = json.loads((tmp_path / "faults.json").read_text())
+    missed = {f"{a} {name}": cell["problems"] for a, r in report["approaches"].items() for name, cell in r["faults"].items() if cell["problems"]}
+    assert not missed, json.dumps(missed, indent=2)
+    assert list(report["approaches"]) == FAULTED
+    for result in report["approaches"].values():
+        assert set(result["faults"]) == {"collector_down", "collector_black_hole", "milvus_down", "milvus_killed", "bad_uri"}
+        assert result["faults"]["milvus_killed"]["next_run_exit_status"] == 0
+        assert "flush" in result["faults"]["milvus_killed"]["steps_exported"]
+    assert returncode == 0, output[-3000:]
+    assert stackctl.MILVUS.healthy()
+
+
+# The Java agent's own option to record gRPC request metadata: it puts the authorization header on every span.
+CAPTURE_AUTHORIZATION = {"OTEL_INSTRUMENTATION_GRPC_CLIENT_REQUEST_METADATA_INCLUDED": "authorization"}
+
+
+def test_capturing_grpc_metadata_leaks_the_token_and_no_credentials_names_it(stack, tmp_path):
+    approach = find(APPROACHES, "java/agent")
+    token = stackctl.milvus_token()
+    assert token, "the stack makes a Milvus user at each start"
+    record_file = tmp_path / "java.json"
+    env = dict(
+        os.environ,
+        MILVUS_URI=stackctl.MILVUS_URI,
+        MILVUS_TOKEN=token,
+        OTEL_SERVICE_NAME=approach.service_name(SCENARIO),
+        OTEL_EXPORTER_OTLP_ENDPOINT=stackctl.OTLP_GRPC_ENDPOINT,
+        DEMO_APPROACH=approach.name,
+        DEMO_RUN_RECORD=str(record_file),
+        **approach.env,
+        **CAPTURE_AUTHORIZATION,
+    )
+    client = subprocess.run(approach.run, cwd=approach.folder, env=env, capture_output=True, text=True, timeout=300)
+    assert client.returncode == 0, client.stderr[-2000:]
+    assert token not in client.stdout + client.stderr
+
+    run = load_run(Jaeger(), json.loads(record_file.read_text()), SCENARIO)
+    run.secrets = [token]
+    result = evaluate(run, SCENARIO, "no_credentials")
+    assert not result.passed
+    assert "'rpc.grpc.request.metadata.authorization'" in result.reason, result.reason
+    assert "holds the Milvus token" in result.reason
+    assert token not in result.reason and token.split(":")[1] not in result.reason
+
+
 def assert_nothing_left() -> None:
     assert stackctl.stray_groups() == set()
     taken = {port: stackctl.port_holder(port) for c in stackctl.COMPONENTS for port in c.ports}
@@ -102,13 +158,15 @@ def assert_nothing_left() -> None:
     assert stack_command("status", 60) == 3
 
 
-def test_down_leaves_nothing_and_a_quick_restart_keeps_the_ports(stack):
+def test_three_up_down_cycles_leave_nothing_and_keep_the_ports(stack):
     if stack:
         pytest.skip("the stack was running before the tests; leaving it as found")
     assert stack_command("down", 120) == 0
     assert_nothing_left()
-    # Right after a stop the old connections are in TIME_WAIT: Milvus must still get 19530 and 9091.
-    assert stack_command("up", stackctl.MILVUS_START_TIMEOUT_S + 60) == 0
-    assert stackctl.MILVUS.healthy()
-    assert stack_command("down", 120) == 0
-    assert_nothing_left()
+    # Right after a stop the old connections are in TIME_WAIT: Milvus must still get its ports.
+    for _ in range(3):
+        assert stack_command("up", stackctl.MILVUS_START_TIMEOUT_S + 60) == 0
+        assert stackctl.MILVUS.healthy() and stackctl.JAEGER.healthy()
+        assert stackctl.milvus_token()
+        assert stack_command("down", 120) == 0
+        assert_nothing_left()

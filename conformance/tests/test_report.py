@@ -272,3 +272,22 @@ def test_html_draws_a_waterfall_per_approach_in_chromium(runs):
         assert row["bars"] >= client_rpcs + len(SCENARIO["steps"]) - 1, row  # root, steps (not drop_existing), RPCs
         assert row["server_bars"] > 0 and row["height"] > 500, row
     assert screenshot.stat().st_size > 10_000
+
+
+def test_the_page_shows_the_last_faults_run_when_there_is_one(tmp_path, runs):
+    faults = {
+        "generated_at": "2026-11-30T02:00:00+00:00",
+        "faults": {"collector_down": {"what": "nothing listens", "expect": "exit 0, +2 s at most"}},
+        "approaches": {
+            "go/otelgrpc": {"normal": {"wall_s": 7.0}, "faults": {"collector_down": {
+                "exit_status": 0, "wall_s": 12.5, "problems": ["12.5 s against 7.0 s normally (> +2 s)"]}}},
+            "node/sdk": {"normal": {"wall_s": 8.0}, "faults": {"collector_down": {
+                "exit_status": 0, "wall_s": 8.4, "problems": [], "first_new_stderr_line": "spans not exported"}}},
+        },
+    }
+    without = report.write(tmp_path, results_of(runs), runs, APPROACHES, SCENARIO, JAEGER)[2].read_text()
+    assert "When things go wrong" not in without
+    (tmp_path / "faults.json").write_text(json.dumps(faults))
+    page = report.write(tmp_path, results_of(runs), runs, APPROACHES, SCENARIO, JAEGER)[2].read_text()
+    assert '<td class="failed">exit 0, 12.5 s<small>12.5 s against 7.0 s normally (&gt; +2 s)</small></td>' in page
+    assert '<td class="passed" title="spans not exported">exit 0, 8.4 s</td>' in page

@@ -1,13 +1,16 @@
 """One run: the root span around the scenario, and the run record (conformance/SCENARIO.md).
 
-Settings: MILVUS_URI, DEMO_APPROACH, DEMO_SCENARIO, DEMO_RUN_RECORD, DEMO_BENCH_REPEAT,
-and the standard OTEL_* variables, read by whichever SDK setup the approach made."""
+Settings: MILVUS_URI, MILVUS_TOKEN, DEMO_APPROACH, DEMO_SCENARIO, DEMO_RUN_RECORD,
+DEMO_BENCH_REPEAT, DEMO_PAUSE_AFTER, DEMO_PAUSE_S, and the standard OTEL_* variables,
+read by whichever SDK setup the approach made."""
 
 from __future__ import annotations
 
 import datetime
 import json
+import logging
 import os
+import re
 import sys
 import time
 import uuid
@@ -16,10 +19,27 @@ from typing import Callable
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Status, StatusCode
 
-from milvus_demo import scenario
+from milvus_demo import Failure
 
 LANGUAGE = "python"
 DEFAULT_URI = "http://127.0.0.1:19530"
+URI_FORM = re.compile(r"(https?://)?[\w.-]+:\d{1,5}")
+
+
+class BadSetting(Failure):
+    exit_status = 2
+
+
+def milvus_uri() -> str:
+    """MILVUS_URI as a URL. pymilvus reads MILVUS_URI itself when imported, takes only URLs
+    and raises on anything else, so this runs first and leaves the URL in its place."""
+    uri = os.environ.get("MILVUS_URI") or DEFAULT_URI
+    if not URI_FORM.fullmatch(uri):
+        # Not the value itself: pymilvus also takes http://user:password@host:port.
+        raise BadSetting(f"MILVUS_URI is malformed: want http(s)://host:port or host:port, e.g. {DEFAULT_URI}")
+    if "://" not in uri:
+        uri = os.environ["MILVUS_URI"] = f"http://{uri}"
+    return uri
 
 
 def bench_repeat() -> int:
@@ -29,10 +49,33 @@ def bench_repeat() -> int:
     return int(value)
 
 
+class ExportFailures(logging.Handler):
+    """Takes the OTLP exporter's own logging off the terminal (a warning per retry, an error
+    per lost batch, sometimes a traceback) and keeps the first lost batch's reason, for the
+    one warning line the run prints after its final flush."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.reason: str | None = None
+        exporter_log = logging.getLogger("opentelemetry.exporter.otlp")
+        exporter_log.addHandler(self)
+        exporter_log.propagate = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.reason = self.reason or record.getMessage().splitlines()[0]
+
+
 def main(default_approach: str, flush: Callable[[], object]) -> int:
     """Runs the scenario under the global tracer provider, then flush() (the approach's
     way to export what is left). Returns the exit status: 0 only if every step succeeded."""
     approach = os.environ.get("DEMO_APPROACH") or default_approach
+    export_failures = ExportFailures()
+    bad_setting = None
+    try:
+        uri = milvus_uri()
+        from milvus_demo import scenario  # imports pymilvus (~1 s): after the check, before the root span
+    except BadSetting as error:
+        bad_setting = error
     tracer = trace.get_tracer("milvus-otel-demo")
     record = {
         "language": LANGUAGE,
@@ -50,16 +93,29 @@ def main(default_approach: str, flush: Callable[[], object]) -> int:
         propagate.inject(headers)  # what the gRPC instrumentation sends, for the suite's diagnostics
         record["traceparent"] = headers.get("traceparent")
         try:
+            if bad_setting:
+                raise bad_setting
             data = scenario.Data.load(LANGUAGE, approach)
-            bench = scenario.run(tracer, os.environ.get("MILVUS_URI") or DEFAULT_URI, data, bench_repeat())
+            bench = scenario.run(
+                tracer,
+                uri,
+                data,
+                bench_repeat(),
+                token=os.environ.get("MILVUS_TOKEN", ""),
+                pause_after=os.environ.get("DEMO_PAUSE_AFTER") or None,
+                pause_s=float(os.environ.get("DEMO_PAUSE_S") or 10),
+            )
             if bench:
                 record["bench"], record["bench_cpu_ms"] = bench
         except Exception as error:  # the run record must say what failed, whatever it was
             root.record_exception(error)
             root.set_status(Status(StatusCode.ERROR, str(error)))
-            record.update(exit_status=1, error=f"{type(error).__name__}: {error}".splitlines()[0])
+            told = error if isinstance(error, Failure) else f"{type(error).__name__}: {error}"
+            record.update(exit_status=getattr(error, "exit_status", 1), error=str(told).splitlines()[0])
     record["duration_s"] = round(time.monotonic() - started, 3)
     flush()
+    if export_failures.reason:
+        print(f"warning: spans were not exported, the trace is incomplete: {export_failures.reason}", file=sys.stderr)
 
     line = json.dumps(record)
     if os.environ.get("DEMO_RUN_RECORD"):
@@ -67,5 +123,5 @@ def main(default_approach: str, flush: Callable[[], object]) -> int:
             out.write(line + "\n")
     print(line)
     if record["error"]:
-        print(f"milvus-otel-demo failed: {record['error']}", file=sys.stderr)
+        print(record["error"], file=sys.stderr)
     return record["exit_status"]

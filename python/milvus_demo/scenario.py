@@ -7,13 +7,25 @@ import json
 import logging
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from opentelemetry import trace
-from pymilvus import DataType, MilvusClient, MilvusException
+from pymilvus import DataType, MilvusClient, MilvusException, Status
+
+from milvus_demo import Failure
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "conformance" / "scenario.json"
+CONNECT_TIMEOUT_S = 5  # the contract: give up connecting within 10 s
+# Every call's `timeout=`: without it pymilvus retries an UNAVAILABLE call 75 times (minutes);
+# with it, it stops retrying after that long. Flush and load take ~4 s here; the contract
+# wants a step to fail within 30 s of Milvus dying.
+CALL_TIMEOUT_S = 15
+
+# pymilvus logs every failed call and retry, some with a traceback; a failed run says
+# what failed in one line of its own.
+logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
 
 
 @dataclass(frozen=True)
@@ -51,12 +63,24 @@ class UnexpectedSuccess(Exception):
     """The deliberate failure did not fail: the run cannot show an error span."""
 
 
+def one_line(error: Exception) -> str:
+    message = error.message if isinstance(error, MilvusException) else str(error)
+    return f"{type(error).__name__}: {message}".splitlines()[0]
+
+
 def search(client: MilvusClient, data: Data, consistency: str) -> list:
-    return client.search(data.collection, [data.vector(data.search_id)], limit=data.top_k, consistency_level=consistency)[0]
+    vectors = [data.vector(data.search_id)]
+    return client.search(data.collection, vectors, limit=data.top_k, consistency_level=consistency, timeout=CALL_TIMEOUT_S)[0]
 
 
 def query(client: MilvusClient, data: Data, consistency: str) -> list:
-    return client.query(data.collection, filter=data.query_filter, output_fields=[data.id_field], consistency_level=consistency)
+    return client.query(
+        data.collection,
+        filter=data.query_filter,
+        output_fields=[data.id_field],
+        consistency_level=consistency,
+        timeout=CALL_TIMEOUT_S,
+    )
 
 
 def hot_path(client: MilvusClient, data: Data, repeat: int) -> tuple[dict[str, list[float]], float]:
@@ -72,47 +96,68 @@ def hot_path(client: MilvusClient, data: Data, repeat: int) -> tuple[dict[str, l
     return latencies, round((time.process_time() - cpu_started) * 1000, 1)
 
 
-def describe_quietly(client: MilvusClient, collection: str) -> None:
-    pymilvus_log = logging.getLogger("pymilvus")
-    log_level = pymilvus_log.level
-    pymilvus_log.setLevel(logging.CRITICAL)  # pymilvus logs every failed call with a traceback
+def connect(uri: str, token: str) -> MilvusClient:
     try:
-        client.describe_collection(collection)
-    finally:
-        pymilvus_log.setLevel(log_level)
+        return MilvusClient(uri=uri, token=token, timeout=CONNECT_TIMEOUT_S)
+    except MilvusException as error:
+        if error.code != Status.CONNECT_FAILED:
+            raise
+        reason = f"cannot reach Milvus at MILVUS_URI={uri}: {error.message}"
+        raise Failure(f"{reason}; is it running? nox -s up starts the stack") from error
 
 
-def run(tracer: trace.Tracer, uri: str, data: Data, bench_repeat: int = 0) -> tuple | None:
-    """The contract's steps; with bench_repeat > 0 also the hot path, whose figures it returns."""
+def run(
+    tracer: trace.Tracer,
+    uri: str,
+    data: Data,
+    bench_repeat: int = 0,
+    *,
+    token: str = "",
+    pause_after: str | None = None,
+    pause_s: float = 10,
+) -> tuple | None:
+    """The contract's steps; with bench_repeat > 0 also the hot path, whose figures it returns.
+    `token` ("user:password", "" for none) goes to pymilvus only. A step that fails raises
+    Failure naming it; after the step `pause_after`, the run pauses `pause_s` seconds."""
     bench = None
 
+    @contextmanager
     def step(name: str):
-        return tracer.start_as_current_span(name)
+        try:
+            with tracer.start_as_current_span(name):  # records the exception and ERROR on the way out
+                yield
+        except Failure:
+            raise
+        except Exception as error:
+            raise Failure(f"step {name} failed: {one_line(error)}") from error
+        if name == pause_after:
+            print(f"paused after {name}", flush=True)
+            time.sleep(pause_s)
 
     with step("connect"):
-        client = MilvusClient(uri=uri)
+        client = connect(uri, token)
     try:
         with step("has_collection"):
-            exists = client.has_collection(data.collection)
+            exists = client.has_collection(data.collection, timeout=CALL_TIMEOUT_S)
         if exists:
             with step("drop_existing"):
-                client.drop_collection(data.collection)
+                client.drop_collection(data.collection, timeout=CALL_TIMEOUT_S)
         with step("create_collection"):
             schema = MilvusClient.create_schema(auto_id=False)
             schema.add_field(data.id_field, DataType.INT64, is_primary=True)
             schema.add_field(data.vector_field, DataType.FLOAT_VECTOR, dim=data.dimension)
-            client.create_collection(data.collection, schema=schema)
+            client.create_collection(data.collection, schema=schema, timeout=CALL_TIMEOUT_S)
         with step("insert"):
             rows = [{data.id_field: i, data.vector_field: data.vector(i)} for i in range(data.rows)]
-            client.insert(data.collection, rows)
+            client.insert(data.collection, rows, timeout=CALL_TIMEOUT_S)
         with step("flush"):
-            client.flush(data.collection)
+            client.flush(data.collection, timeout=CALL_TIMEOUT_S)
         with step("create_index"):
             index_params = MilvusClient.prepare_index_params()
             index_params.add_index(data.vector_field, index_type=data.index_type, metric_type=data.metric_type)
-            client.create_index(data.collection, index_params)
+            client.create_index(data.collection, index_params, timeout=CALL_TIMEOUT_S)
         with step("load"):
-            client.load_collection(data.collection)
+            client.load_collection(data.collection, timeout=CALL_TIMEOUT_S)
         with step("search"):
             hits = search(client, data, data.consistency)
             if len(hits) != data.top_k:
@@ -123,16 +168,17 @@ def run(tracer: trace.Tracer, uri: str, data: Data, bench_repeat: int = 0) -> tu
             with step("bench"):
                 bench = hot_path(client, data, bench_repeat)
         with step("delete"):
-            client.delete(data.collection, filter=data.delete_filter)
+            client.delete(data.collection, filter=data.delete_filter, timeout=CALL_TIMEOUT_S)
         try:
-            # The span records the exception and ERROR status as it leaves the block.
             with step("expected_failure"):
-                describe_quietly(client, data.missing_collection)
+                client.describe_collection(data.missing_collection, timeout=CALL_TIMEOUT_S)
             raise UnexpectedSuccess(f"describing {data.missing_collection!r} succeeded; the scenario expects an error")
-        except MilvusException as error:
-            print(f"expected failure caught: {error.message}")
+        except Failure as failure:
+            if not isinstance(failure.__cause__, MilvusException):
+                raise
+            print(f"expected failure caught: {failure.__cause__.message}")
         with step("drop_collection"):
-            client.drop_collection(data.collection)
+            client.drop_collection(data.collection, timeout=CALL_TIMEOUT_S)
     finally:
         with step("close"):
             client.close()

@@ -28,8 +28,29 @@ def test_unknown_backend_is_one_line(tmp_path):
     result = stackctl("up", env={"STACK_BACKEND": "k8s"}, state_dir=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "stack: error: unknown STACK_BACKEND='k8s'; use 'embedded' (default) or 'docker'"
+        "stack: error: unknown STACK_BACKEND='k8s'; use 'embedded' (default), 'docker' or 'external'"
     ]
+
+
+def test_a_port_that_is_not_a_number_is_one_line(tmp_path):
+    result = stackctl("status", env={"STACK_OTLP_GRPC_PORT": "43l7"}, state_dir=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["stack: error: STACK_OTLP_GRPC_PORT='43l7' is not a TCP port number"]
+
+
+def test_status_names_the_ports_it_was_given(tmp_path):
+    result = stackctl("status", env={"STACK_MILVUS_PORT": "29530", "STACK_JAEGER_QUERY_PORT": "26686"}, state_dir=tmp_path)
+    assert "29530 Milvus gRPC" in result.stdout and "26686 Jaeger query API" in result.stdout
+
+
+def test_external_backend_names_what_does_not_answer_in_one_line(tmp_path):
+    env = {"STACK_BACKEND": "external", "MILVUS_URI": "http://127.0.0.1:9", "JAEGER_API_URL": "http://127.0.0.1:9"}
+    result = stackctl("up", env=env, state_dir=tmp_path)
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("stack: error: Jaeger's query API does not answer at JAEGER_API_URL=http://127.0.0.1:9; ")
+    assert "nothing accepts connections at MILVUS_URI=http://127.0.0.1:9 (" in line
+    assert "nothing of ours to stop" in stackctl("down", env=env, state_dir=tmp_path).stdout
 
 
 def test_docker_backend_without_an_engine_is_one_line(tmp_path):
@@ -75,3 +96,35 @@ def test_a_second_up_waits_for_the_first(tmp_path):
         # Once the lock is free it goes on, here to the unknown backend's one line.
         assert second.wait(timeout=30) == 1
         second.stdout.close()
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+PORT_VARIABLES = (
+    "STACK_OTLP_GRPC_PORT", "STACK_OTLP_HTTP_PORT", "STACK_JAEGER_QUERY_PORT", "STACK_JAEGER_GRPC_PORT",
+    "STACK_MILVUS_PORT", "STACK_MILVUS_HEALTH_PORT", "STACK_ETCD_PORT", "STACK_ETCD_PEER_PORT",
+)
+
+
+def test_every_port_is_checked_before_anything_starts(tmp_path):
+    """Milvus's port taken: `up` says so before it builds or starts Jaeger, the first component."""
+    ports = dict(zip(PORT_VARIABLES, free_ports(len(PORT_VARIABLES))))
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", ports["STACK_MILVUS_PORT"]))
+    holder.listen()
+    try:
+        result = stackctl("up", env={name: str(port) for name, port in ports.items()}, state_dir=tmp_path)
+    finally:
+        holder.close()
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"stack: error: port {ports['STACK_MILVUS_PORT']} (Milvus gRPC) is already taken by ")
+    assert not (tmp_path / "logs" / "jaeger.log").exists() and not (tmp_path / "bin").exists()

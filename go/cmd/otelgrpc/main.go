@@ -28,7 +28,16 @@ func setup(ctx context.Context, serviceName string) (demo.Tracing, error) {
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 	return demo.Tracing{
 		Provider:    tp,
-		DialOptions: []grpc.DialOption{grpc.WithStatsHandler(otelgrpc.NewClientHandler())},
+		DialOptions: []grpc.DialOption{grpc.WithStatsHandler(otelgrpc.NewClientHandler(options()...))},
 		Shutdown:    tp.Shutdown,
 	}, nil
+}
+
+// options: DEMO_OTELGRPC_MESSAGE_EVENTS=none drops the per-message span events, a trim
+// that nox -s bench measures.
+func options() []otelgrpc.Option {
+	if os.Getenv("DEMO_OTELGRPC_MESSAGE_EVENTS") == "none" {
+		return []otelgrpc.Option{otelgrpc.WithMessageEvents()}
+	}
+	return nil
 }

@@ -3,6 +3,8 @@ package demo
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -22,6 +24,13 @@ func hotPath(ctx context.Context, c *milvusclient.Client, d Data, repeat int) (m
 		{"Query", func() error { _, err := query(ctx, c, d, d.benchConsistency); return err }},
 	}
 	latencies := map[string][]float64{}
+	// For nox -s bench's profiles: DEMO_CPU_PROFILE=path writes the hot path's CPU profile there.
+	if path := os.Getenv("DEMO_CPU_PROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+		}
+	}
 	cpuStart := processCPU()
 	for range repeat {
 		for _, call := range calls {

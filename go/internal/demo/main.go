@@ -42,10 +42,13 @@ func Main(approach string, setup Setup) int {
 	ctx := context.Background()
 
 	s, err := SettingsFromEnv(approach, os.Getenv)
-	var d Data
-	if err == nil {
-		d, err = LoadData(s.ScenarioPath, s.Approach)
+	if err != nil {
+		// A malformed setting is a usage error: exit 2, before connecting.
+		rec := newRunRecord(s, "", runID, start, time.Since(start), err)
+		rec.ExitStatus = 2
+		return finish(rec, s.RunRecord)
 	}
+	d, err := LoadData(s.ScenarioPath, s.Approach)
 	if err != nil {
 		return finish(newRunRecord(s, "", runID, start, time.Since(start), err), s.RunRecord)
 	}
@@ -67,8 +70,8 @@ func Main(approach string, setup Setup) int {
 	// The header the gRPC calls carry (with their own span ids), for the conformance suite's diagnostics.
 	carrier := propagation.MapCarrier{}
 	otel.GetTextMapPropagator().Inject(rootCtx, carrier)
-	r := &runner{tracer: tracer, ctx: rootCtx}
-	bench, benchCPU := runScenario(r, d, s.URI, tr.DialOptions, s.BenchRepeat)
+	r := &runner{tracer: tracer, ctx: rootCtx, pauseAfter: s.PauseAfter, pause: s.Pause}
+	bench, benchCPU := runScenario(r, d, s, tr.DialOptions)
 	if r.err != nil {
 		root.SetStatus(codes.Error, r.err.Error())
 	}
@@ -94,7 +97,7 @@ func shutdown(fn func(context.Context) error, exportErrs *errorLog) {
 		exportErrs.Handle(fmt.Errorf("shutdown: %w", err))
 	}
 	if msg := exportErrs.summary(); msg != "" {
-		warn("spans may be missing: %s (shutdown took %.1fs)", msg, time.Since(start).Seconds())
+		warn("some spans were not exported: %s (shutdown took %.1fs)", msg, time.Since(start).Seconds())
 	}
 }
 

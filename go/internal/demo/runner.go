@@ -17,9 +17,11 @@ const stepTimeout = 2 * time.Minute
 // runner runs the scenario's steps as child spans of the root span in ctx,
 // remembering the first failure.
 type runner struct {
-	tracer trace.Tracer
-	ctx    context.Context
-	err    error
+	tracer     trace.Tracer
+	ctx        context.Context
+	err        error
+	pauseAfter string        // DEMO_PAUSE_AFTER: the step after which to pause
+	pause      time.Duration // DEMO_PAUSE_S
 }
 
 // step runs fn in a span named name, unless an earlier step failed.
@@ -34,8 +36,13 @@ func (r *runner) step(name string, fn func(context.Context) error) {
 
 // final runs fn even after a failure, so that resources are released.
 func (r *runner) final(name string, fn func(context.Context) error) {
-	if err := r.traced(name, fn); err != nil && r.err == nil {
+	err := r.traced(name, fn)
+	switch {
+	case err == nil:
+	case r.err == nil:
 		r.err = fmt.Errorf("%s: %w", name, err)
+	default: // the run has failed already: this one is only worth a log line
+		log.Printf("%s: %v", name, err)
 	}
 }
 
@@ -47,23 +54,31 @@ func (r *runner) expectFailure(name string, fn func(context.Context) error) {
 	}
 	if err := r.traced(name, fn); err == nil {
 		r.err = fmt.Errorf("%s: %w", name, errors.New("the call succeeded but should have failed"))
+	} else {
+		log.Printf("%s: failed as expected: %v", name, err)
 	}
 }
 
-// traced runs fn in a span named name and records its error there.
+// traced runs fn in a span named name and records its error there. The
+// error is logged by the caller: a failed step once, as the run's error.
+// After the step named pauseAfter, once its span has ended, it pauses.
 func (r *runner) traced(name string, fn func(context.Context) error) error {
 	ctx, span := r.tracer.Start(r.ctx, name)
-	defer span.End()
 	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
-	defer cancel()
-
 	err := fn(ctx)
+	cancel()
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
-		log.Printf("%s: %v", name, err)
 	} else {
 		log.Printf("%s: ok", name)
+	}
+	span.End()
+
+	if name == r.pauseAfter {
+		// stdout, unbuffered in Go: nox -s faults waits for this line to kill Milvus.
+		fmt.Printf("paused after %s\n", name)
+		time.Sleep(r.pause)
 	}
 	return err
 }

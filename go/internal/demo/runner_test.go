@@ -3,8 +3,11 @@ package demo
 import (
 	"context"
 	"errors"
+	"io"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -57,5 +60,23 @@ func TestExpectFailureThatSucceeds(t *testing.T) {
 	r.expectFailure("expected_failure", func(context.Context) error { return nil })
 	if r.err == nil || !strings.HasPrefix(r.err.Error(), "expected_failure: ") {
 		t.Errorf("runner error = %v, want an expected_failure error", r.err)
+	}
+}
+
+// DEMO_PAUSE_AFTER: one line on stdout, after the named step only.
+func TestRunnerPause(t *testing.T) {
+	stdout := os.Stdout
+	read, write, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout = write
+	r := &runner{tracer: sdktrace.NewTracerProvider().Tracer("test"), ctx: context.Background(), pauseAfter: "insert", pause: time.Millisecond}
+	r.step("insert", func(context.Context) error { return nil })
+	r.step("flush", func(context.Context) error { return nil })
+	os.Stdout = stdout
+	write.Close()
+	if out, _ := io.ReadAll(read); string(out) != "paused after insert\n" {
+		t.Errorf("stdout = %q", out)
 	}
 }

@@ -2,28 +2,69 @@ package demo
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"time"
 )
 
+func envOf(vars map[string]string) func(string) string {
+	return func(name string) string { return vars[name] }
+}
+
 func TestSettingsFromEnv(t *testing.T) {
-	env := func(vars map[string]string) func(string) string {
-		return func(name string) string { return vars[name] }
-	}
-	s, err := SettingsFromEnv("grpc-otel", env(nil))
+	s, err := SettingsFromEnv("grpc-otel", envOf(nil))
 	if err != nil || s.URI != defaultMilvusURI || !s.Traced || s.BenchRepeat != 0 || s.Approach != "grpc-otel" ||
 		s.ServiceName != "milvus-client-go-grpc-otel" || s.ScenarioPath != defaultScenarioPath || s.RunRecord != "" {
 		t.Errorf("defaults = %+v, %v", s, err)
 	}
-	s, err = SettingsFromEnv("grpc-otel", env(map[string]string{"OTEL_SDK_DISABLED": " TRUE ", "DEMO_BENCH_REPEAT": "300",
+	s, err = SettingsFromEnv("grpc-otel", envOf(map[string]string{"OTEL_SDK_DISABLED": " TRUE ", "DEMO_BENCH_REPEAT": "300",
 		"MILVUS_URI": "http://m:1", "DEMO_APPROACH": "x", "OTEL_SERVICE_NAME": "svc", "DEMO_SCENARIO": "/s.json", "DEMO_RUN_RECORD": "r.json"}))
 	if err != nil || s.URI != "http://m:1" || s.Traced || s.BenchRepeat != 300 || s.Approach != "x" ||
 		s.ServiceName != "svc" || s.ScenarioPath != "/s.json" || s.RunRecord != "r.json" {
 		t.Errorf("set = %+v, %v", s, err)
 	}
 	for _, bad := range []string{"-1", "many", "1.5"} {
-		if _, err := SettingsFromEnv("a", env(map[string]string{"DEMO_BENCH_REPEAT": bad})); err == nil {
+		if _, err := SettingsFromEnv("a", envOf(map[string]string{"DEMO_BENCH_REPEAT": bad})); err == nil {
 			t.Errorf("DEMO_BENCH_REPEAT=%s: no error", bad)
 		}
+	}
+}
+
+func TestSettingsTokenAndPause(t *testing.T) {
+	s, err := SettingsFromEnv("a", envOf(nil))
+	if err != nil || s.Token != "" || s.PauseAfter != "" || s.Pause != 10*time.Second {
+		t.Errorf("defaults: token set %t, pause after %q for %v, %v", s.Token != "", s.PauseAfter, s.Pause, err)
+	}
+	s, err = SettingsFromEnv("a", envOf(map[string]string{"MILVUS_TOKEN": "u:p", "DEMO_PAUSE_AFTER": "insert", "DEMO_PAUSE_S": "0.5"}))
+	if err != nil || s.Token != "u:p" || s.PauseAfter != "insert" || s.Pause != 500*time.Millisecond {
+		t.Errorf("set: token ok %t, pause after %q for %v, %v", s.Token == "u:p", s.PauseAfter, s.Pause, err)
+	}
+	for _, bad := range []string{"-1", "soon"} {
+		if _, err := SettingsFromEnv("a", envOf(map[string]string{"DEMO_PAUSE_S": bad})); err == nil {
+			t.Errorf("DEMO_PAUSE_S=%s: no error", bad)
+		}
+	}
+}
+
+func TestCheckURI(t *testing.T) {
+	for _, good := range []string{"http://127.0.0.1:19530", "https://milvus.example.com:443", "localhost:19530", "[::1]:19530"} {
+		if err := checkURI(good); err != nil {
+			t.Errorf("%s: %v", good, err)
+		}
+	}
+	for _, bad := range []string{"", "127.0.0.1", "http://127.0.0.1", "grpc://127.0.0.1:19530", "http://:19530",
+		"127.0.0.1:port", "127.0.0.1:0", "127.0.0.1:70000", "http://127.0.0.1:19530/db", "http://root:secret@127.0.0.1:19530"} {
+		err := checkURI(bad)
+		if !errors.Is(err, errMalformedURI) {
+			t.Errorf("%q: %v, want errMalformedURI", bad, err)
+		}
+	}
+	// The message names the variable and the form, and never quotes the value.
+	if msg := errMalformedURI.Error(); !strings.Contains(msg, "MILVUS_URI") || !strings.Contains(msg, "http(s)://host:port or host:port") {
+		t.Errorf("message %q", msg)
+	}
+	if _, err := SettingsFromEnv("a", envOf(map[string]string{"MILVUS_URI": "http://root:secret@127.0.0.1:19530"})); !errors.Is(err, errMalformedURI) || strings.Contains(err.Error(), "secret") {
+		t.Errorf("SettingsFromEnv: %v", err)
 	}
 }
 

@@ -25,10 +25,15 @@ public final class DemoRun {
         try {
             ScenarioData data = ScenarioData.load(
                     Path.of(env("DEMO_SCENARIO", "../conformance/scenario.json")), LANGUAGE, approach);
-            MilvusSteps milvus = new MilvusSteps(env("MILVUS_URI", "http://127.0.0.1:19530"), data);
-            new Scenario(milvus, data, Integer.parseInt(env("DEMO_BENCH_REPEAT", "0"))).run(record);
+            MilvusSteps milvus = new MilvusSteps(
+                    env("MILVUS_URI", "http://127.0.0.1:19530"), System.getenv("MILVUS_TOKEN"), data);
+            Scenario.Pause pause = new Scenario.Pause(
+                    env("DEMO_PAUSE_AFTER", ""), Math.round(Double.parseDouble(env("DEMO_PAUSE_S", "10")) * 1000));
+            new Scenario(milvus, data, Integer.parseInt(env("DEMO_BENCH_REPEAT", "0")), pause).run(record);
+        } catch (RunFailure e) {
+            record.failed(e.getMessage(), e.exitStatus());
         } catch (Exception e) {
-            record.failed(e);
+            record.failed("run failed: " + RunFailure.oneLine(e), 1);
         }
         return record.finish();
     }

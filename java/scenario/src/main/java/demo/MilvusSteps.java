@@ -2,8 +2,11 @@ package demo;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.milvus.v2.client.ConnectConfig;
 import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.client.RetryConfig;
 import io.milvus.v2.common.ConsistencyLevel;
 import io.milvus.v2.common.DataType;
 import io.milvus.v2.common.IndexParam;
@@ -20,22 +23,95 @@ import io.milvus.v2.service.vector.request.InsertReq;
 import io.milvus.v2.service.vector.request.QueryReq;
 import io.milvus.v2.service.vector.request.SearchReq;
 import io.milvus.v2.service.vector.request.data.FloatVec;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.List;
 
 /** The Milvus calls of each step of conformance/SCENARIO.md, with milvus-sdk-java's MilvusClientV2. No tracing here. */
 final class MilvusSteps {
+    /**
+     * The SDK waits for a connection on every call (gRPC wait-for-ready), so a Milvus that is
+     * down costs a call its whole deadline. Connect's is 10 s by default, with no deadline for the
+     * other calls: these bound giving up to 5 s when connecting and 10 s for any later call.
+     */
+    private static final long CONNECT_TIMEOUT_MS = 5_000;
+    private static final long RPC_DEADLINE_MS = 10_000;
+
+    private final String milvusUri;
     private final String uri;
+    private final String token;
     private final ScenarioData data;
     private MilvusClientV2 client;
 
-    MilvusSteps(String uri, ScenarioData data) {
-        this.uri = uri;
+    /**
+     * @param milvusUri MILVUS_URI: {@code http(s)://host:port} or {@code host:port}; anything else
+     *     ends the run (exit 2) before connecting
+     * @param token MILVUS_TOKEN, {@code user:password}; null or empty: no authentication
+     */
+    MilvusSteps(String milvusUri, String token, ScenarioData data) {
+        this.milvusUri = milvusUri;
+        this.uri = endpoint(milvusUri);
+        this.token = token;
         this.data = data;
     }
 
+    /** The URI the SDK takes (it needs the scheme: host:port becomes http://host:port). */
+    private static String endpoint(String milvusUri) {
+        String uri = milvusUri.contains("://") ? milvusUri : "http://" + milvusUri;
+        try {
+            URI parsed = new URI(uri);
+            if (("http".equals(parsed.getScheme()) || "https".equals(parsed.getScheme()))
+                    && parsed.getHost() != null && parsed.getUserInfo() == null
+                    && parsed.getPort() > 0 && parsed.getPort() <= 65535
+                    && (parsed.getPath().isEmpty() || parsed.getPath().equals("/"))
+                    && parsed.getQuery() == null && parsed.getFragment() == null) {
+                return uri;
+            }
+        } catch (URISyntaxException e) {
+            // malformed: said below
+        }
+        throw new RunFailure("MILVUS_URI=" + milvusUri + " is malformed: expected http(s)://host:port or host:port", 2, null);
+    }
+
     void connect() {
-        client = new MilvusClientV2(ConnectConfig.builder().uri(uri).build());
+        ConnectConfig.ConnectConfigBuilder config = ConnectConfig.builder()
+                .uri(uri)
+                .connectTimeoutMs(CONNECT_TIMEOUT_MS)
+                .rpcDeadlineMs(RPC_DEADLINE_MS);
+        if (token != null && !token.isEmpty()) {
+            config.token(token); // sent as the authorization metadata of every call
+        }
+        try {
+            client = new MilvusClientV2(config.build());
+        } catch (StatusRuntimeException e) {
+            Status.Code code = e.getStatus().getCode();
+            if (code != Status.Code.UNAVAILABLE && code != Status.Code.DEADLINE_EXCEEDED) {
+                throw e;
+            }
+            throw new RunFailure("cannot reach Milvus at MILVUS_URI=" + milvusUri + ": " + unreachableReason()
+                    + "; is it running? nox -s up starts the stack", 1, e);
+        }
+        // The SDK retries an unavailable server up to 75 times with back-off (minutes): no
+        // longer than one call's deadline instead.
+        client.retryConfig(RetryConfig.builder().maxRetryTimeoutMs(RPC_DEADLINE_MS).build());
+    }
+
+    /**
+     * Why the SDK got no connection: it waits for one until the deadline, so its error says only
+     * DEADLINE_EXCEEDED. One plain TCP connect says what is wrong (connection refused, ...).
+     */
+    private String unreachableReason() {
+        URI parsed = URI.create(uri);
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(parsed.getHost(), parsed.getPort()), 1_000);
+            return "no gRPC answer within " + CONNECT_TIMEOUT_MS / 1000 + " s";
+        } catch (IOException e) {
+            return e.getMessage();
+        }
     }
 
     boolean hasCollection() {

@@ -21,6 +21,7 @@ final class RunRecord {
     private final String runId = UUID.randomUUID().toString();
     private final Instant startedAt = Instant.now();
     private String error;
+    private int exitStatus;
     private Bench bench;
 
     RunRecord(String language, String approach, String serviceName) {
@@ -44,15 +45,15 @@ final class RunRecord {
         bench = result;
     }
 
-    /** The run failed: one line on stderr, and the record's error. */
-    void failed(Exception e) {
-        error = (e.getClass().getSimpleName() + ": " + e.getMessage()).replaceAll("\\s+", " ");
-        System.err.println("milvus-otel-demo: run failed: " + error);
+    /** The run failed: the line on stderr, and as the record's error. */
+    void failed(String line, int status) {
+        error = line;
+        exitStatus = status;
+        System.err.println(line);
     }
 
-    /** Writes and prints the record; returns the exit status (1 if the run failed or the record cannot be written). */
+    /** Writes and prints the record; returns the exit status (the failure's, or 1 if the record cannot be written). */
     int finish() {
-        int exitStatus = error == null ? 0 : 1;
         fields.put("run_id", runId);
         fields.put("started_at", TIMESTAMP.format(startedAt));
         fields.put("duration_s", Duration.between(startedAt, Instant.now()).toMillis() / 1000.0);

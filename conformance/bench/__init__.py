@@ -1,0 +1,1 @@
+"""`nox -s bench`: what tracing costs per approach (python -m conformance.bench)."""

@@ -1,0 +1,186 @@
+"""The bench report as tables: text for the terminal, Markdown for reports/bench.md. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from conformance.bench.stats import HALF_WIDTH_TARGET, RATIO_TARGET, VISIBLE_TARGET_S, WARM_START_TARGET_S, misses, verdict
+
+DEFINITIONS = {
+    "block": "one client running alone for block_s seconds while every other one is paused; a round is one block of each mode, in random order",
+    "p50 ratio": "geometric mean over rounds of (p50 of the mode's block / p50 of the untraced block), with a percentile "
+    "bootstrap 95 % CI over rounds (the pair of blocks is resampled as one)",
+    "+us": "mean over rounds of the difference of the two blocks' p50, in µs, with its bootstrap CI",
+    "cpu us/call": "CPU time of the client's processes during its block (/proc, all threads) / calls in the block",
+    "A/A": "untraced-again against untraced: two identical clients; its CI is the floor of what the bench resolves",
+    "root_s": "client process reaped -> first GET /api/traces/<id> whose answer holds the root span (polled every 20 ms)",
+    "complete_s": "client process reaped -> every contract RPC client span has its Milvus SERVER child (polled every 200 ms)",
+    "profiles": "one approach per language, traced and untraced, each a single run; shares are of all samples of the run",
+}
+
+
+def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
+    """Left-aligned text columns, two spaces apart."""
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+
+
+def md_table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows])
+
+
+def ratio(figure: dict | None) -> str:
+    if not figure:
+        return "-"
+    return f"{figure['value']:.3f} [{figure['ci'][0]:.3f}, {figure['ci'][1]:.3f}]"
+
+
+def micros(figure: dict | None, scale: float = 1.0) -> str:
+    """A figure with CI, as signed whole µs (scale 1000 for ms figures)."""
+    if not figure:
+        return "-"
+    low, high = (v * scale for v in figure["ci"])
+    return f"{figure['value'] * scale:+.0f} [{low:+.0f}, {high:+.0f}]"
+
+
+def _s(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def sections(report: dict) -> list[tuple[str, list[list[str]], list[str]]]:
+    """(title, rows, header) of every table of the report."""
+    out = []
+    cost, cpu, trims = [], [], []
+    for approach, result in report["approaches"].items():
+        comparisons = result.get("comparisons") or {}
+        traced, floor = comparisons.get("traced"), comparisons.get("untraced-again") or {}
+        if not traced:
+            cost.append([approach, "-", "-", "-", "-", "-", "-", "-", "-", result.get("error") or "no complete pair"])
+            continue
+        for rpc, f in traced["rpcs"].items():
+            cost.append(
+                [
+                    approach,
+                    rpc,
+                    f"{f['a']['p50']:.2f} / {f['b']['p50']:.2f}",
+                    ratio(f["p50_ratio"]),
+                    f"{f['p50_ratio']['half_width'] * 100:.1f}",
+                    micros(f["p50_delta_ms"], 1000),
+                    ratio(f["p95_ratio"]),
+                    ratio((floor.get("rpcs") or {}).get(rpc, {}).get("p50_ratio")),
+                    str(f["p50_ratio"]["blocks"]),
+                    verdict(f["p50_ratio"]),
+                ]
+            )
+        c, aa = traced.get("cpu_us_per_call"), floor.get("cpu_us_per_call")
+        if c:
+            cpu.append([approach, f"{c['a']['value']:.0f}", f"{c['b']['value']:.0f}", micros(c["delta"]), micros((aa or {}).get("delta"))])
+        for name, figures in comparisons.items():
+            if name in ("traced", "untraced-again"):
+                continue
+            rpcs = figures["rpcs"]
+            trims.append(
+                [approach, name]
+                + [ratio(rpcs.get(rpc, {}).get("p50_ratio")) for rpc in ("Search", "Query")]
+                + [micros((figures.get("cpu_us_per_call") or {}).get("delta")), micros((traced.get("cpu_us_per_call") or {}).get("delta"))]
+            )
+    out.append(
+        (
+            "cost per call: traced against untraced, paired blocks (95 % bootstrap CI)",
+            cost,
+            ["approach", "rpc", "p50 ms traced / untraced", "p50 ratio [CI]", "CI ±%", "p50 +us [CI]", "p95 ratio [CI]",
+             "A/A p50 ratio [CI]", "blocks", f"<= {RATIO_TARGET}"],
+        )
+    )
+    out.append(("client CPU per call (us, all threads)", cpu, ["approach", "traced", "untraced", "traced - untraced [CI]", "A/A [CI]"]))
+    if trims:
+        out.append(
+            (
+                "trims: a traced client with less to do, against the same untraced one",
+                trims,
+                ["approach", "trim", "Search p50 ratio [CI]", "Query p50 ratio [CI]", "CPU +us/call [CI]", "CPU +us/call, untrimmed"],
+            )
+        )
+    for language, found in (report.get("profiles") or {}).items():
+        if found.get("error"):
+            out.append((f"profile {language}: {found['error']}", [], ["-"]))
+            continue
+        rows = [[frame, f"{share * 100:.1f}"] for frame, share in found["tracing_entries"]]
+        out.append(
+            (
+                f"profile {found['approach']} ({found['profiler']}): tracing frames on the stack in "
+                f"{found['tracing_share'] * 100:.1f} % of samples traced ({found['untraced_tracing_share'] * 100:.1f} % untraced); "
+                f"samples traced/untraced {found['ms_per_call']['traced']:.3f} / {found['ms_per_call']['untraced']:.3f} ms per hot-path call",
+                rows,
+                ["outermost tracing frame (traced run)", "% of samples"],
+            )
+        )
+        rows = [[frame, f"{delta:+.1f}"] for frame, delta in found["leaf_increase"]]
+        out.append((f"profile {found['approach']}: leaf frames that grew most, traced - untraced", rows, ["leaf frame", "us per call"]))
+    rows = []
+    for approach, result in report["approaches"].items():
+        visibility = result.get("visibility") or {}
+        checks = result.get("untraced_checks") or {}
+        passed = sum(1 for c in checks.values() if c["passed"])
+        rows.append(
+            [
+                approach,
+                _s(visibility.get("root_median_s")),
+                _s(visibility.get("complete_median_s")),
+                f"{passed}/{len(checks)}" if checks else "-",
+                "-" if visibility.get("root_median_s") is None else ("met" if visibility["root_median_s"] <= VISIBLE_TARGET_S else "MISSED"),
+            ]
+        )
+    out.append(("visibility and untraced checks", rows, ["approach", "root span visible s", "+ Milvus spans s", "untraced clients verified", f"visible <= {VISIBLE_TARGET_S:g} s"]))
+    stack = report.get("stack") or {}
+    if stack.get("cold") or stack.get("warm"):
+        rows = [
+            [label, _s(start.get("jaeger_s")), _s(start.get("milvus_s")), _s(start.get("total_s")), ""]
+            for label, start in [("cold", stack.get("cold"))] + [(f"warm {i + 1}", w) for i, w in enumerate(stack.get("warm", []))]
+            if start
+        ]
+        warm = stack.get("warm_median") or {}
+        met = warm.get("total_s") is not None and warm["total_s"] <= WARM_START_TARGET_S
+        rows.append(["warm median", _s(warm.get("jaeger_s")), _s(warm.get("milvus_s")), _s(warm.get("total_s")), "met" if met else "MISSED"])
+        out.append(("stack start", rows, ["stack start", "jaeger s", "milvus s", "total s", f"warm <= {WARM_START_TARGET_S:g} s"]))
+    return out
+
+
+def heading(report: dict) -> list[str]:
+    settings, machine = report["settings"], report["machine"]
+    load_end = machine.get("load_end", [float("nan")])[0]
+    return [
+        *(["QUICK RUN: a smoke test; its CIs are wide and say little."] if report.get("quick") else []),
+        f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gb']} GB; "
+        f"load {machine['load_start'][0]:.2f} at start, {load_end:.2f} at end (1-min average); run {report.get('wall_s', 0):.0f} s",
+        f"design: per approach one long-lived client per mode, {settings['rounds']} rounds of {settings['block_s']} s blocks "
+        f"in random order (seed {settings['seed']}); hot path Search + Query, consistency {settings['consistency']}; "
+        f"targets: p50 ratio <= {RATIO_TARGET} with its 95 % CI half-width <= {HALF_WIDTH_TARGET * 100:g} %",
+    ]
+
+
+def _verdicts(report: dict) -> list[str]:
+    found = misses(report)
+    return ["targets missed or unresolved:" if found else "targets: all met", *(f"  - {line}" for line in found)]
+
+
+def text(report: dict) -> str:
+    out = heading(report)
+    for title, rows, header in sections(report):
+        out += ["", title]
+        if rows:
+            out.append(table(rows, header))
+    return "\n".join(out + [""] + _verdicts(report))
+
+
+def markdown(report: dict) -> str:
+    out = ["# What tracing costs: `nox -s bench`", "", *(f"{line}  " for line in heading(report))]
+    for title, rows, header in sections(report):
+        out += ["", f"### {title}", ""]
+        if rows:
+            out.append(md_table(rows, header))
+    out += ["", "### verdicts", "", *_verdicts(report), "", "### definitions", ""]
+    out += [f"- **{name}**: {meaning}" for name, meaning in DEFINITIONS.items()]
+    return "\n".join(out) + "\n"

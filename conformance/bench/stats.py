@@ -1,0 +1,189 @@
+"""The statistics of `nox -s bench`: percentiles, the randomized block schedule,
+paired per-block comparisons with bootstrap confidence intervals, and the target
+verdicts. Pure: no I/O, so it is unit-tested (conformance/tests/test_bench.py);
+blocks.py cuts the calls into blocks, render.py prints, __main__.py runs.
+
+Why blocks: on a 2-core machine the speed of Milvus and of the client drifts by
+10-20 % over seconds. Each mode (traced, untraced, ...) runs in its own long-lived
+process, and the processes take turns in short blocks, in a random order each
+round; a block of one mode is compared with the same round's block of another, so
+a slow phase hits both and cancels out in their ratio."""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from collections.abc import Callable, Sequence
+
+# What we expect, to be measured and reported, never asserted.
+RATIO_TARGET = 1.05  # traced / untraced p50 latency, per RPC
+HALF_WIDTH_TARGET = 0.03  # the p50 ratio's 95 % CI half-width: the bench resolves 5 % only below this
+VISIBLE_TARGET_S = 1.0  # client exit -> root span returned by Jaeger's API
+WARM_START_TARGET_S = 10.0  # warm stack start, Jaeger + Milvus
+
+BOOTSTRAP_RESAMPLES = 2000
+CONFIDENCE = 0.95
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100), interpolated linearly between the closest ranks
+    (numpy's default, Excel's PERCENTILE.INC)."""
+    if not values:
+        raise ValueError("percentile of no values")
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile {q} is not within 0..100")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summary(values: Sequence[float]) -> dict:
+    """n, p50, p95, min and max of a sample (ms in, ms out, rounded to the µs)."""
+    return {
+        "n": len(values),
+        "p50": round(percentile(values, 50), 3),
+        "p95": round(percentile(values, 95), 3),
+        "min": round(min(values), 3),
+        "max": round(max(values), 3),
+    }
+
+
+def median_or_none(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(statistics.median(present), 3) if present else None
+
+
+# --- the schedule -----------------------------------------------------------------
+
+
+def schedule(modes: Sequence[str], rounds: int, seed: int) -> list[list[str]]:
+    """`rounds` rounds, each every mode once in a random order (reproducible with the seed).
+
+    No mode runs twice in a row across a round boundary: a process's blocks are told
+    apart by the pause between them (blocks.py), and two adjacent blocks would
+    have none."""
+    rng = random.Random(seed)
+    order: list[list[str]] = []
+    for _ in range(rounds):
+        this = list(modes)
+        rng.shuffle(this)
+        if order and len(this) > 1 and this[0] == order[-1][-1]:
+            this[0], this[1] = this[1], this[0]
+        order.append(this)
+    return order
+
+
+# --- paired comparisons with a bootstrap CI ---------------------------------------------
+
+
+def bootstrap_ci(
+    values: Sequence[float], statistic: Callable[[Sequence[float]], float], seed: int = 0
+) -> tuple[float, float]:
+    """Percentile bootstrap: the central 95 % of `statistic` over resamples (with
+    replacement) of `values`. Seeded, so a report is reproducible from its data."""
+    if not values:
+        raise ValueError("bootstrap of no values")
+    rng = random.Random(seed)
+    n = len(values)
+    estimates = sorted(statistic([values[rng.randrange(n)] for _ in range(n)]) for _ in range(BOOTSTRAP_RESAMPLES))
+    tail = (1 - CONFIDENCE) / 2 * 100
+    return percentile(estimates, tail), percentile(estimates, 100 - tail)
+
+
+def geometric_mean(values: Sequence[float]) -> float:
+    return math.exp(statistics.fmean(math.log(v) for v in values))
+
+
+def estimate(values: Sequence[float], statistic: Callable[[Sequence[float]], float], digits: int) -> dict:
+    """The statistic of paired per-block figures, its 95 % CI and half-width, and n."""
+    low, high = bootstrap_ci(values, statistic)
+    return {
+        "value": round(statistic(values), digits),
+        "ci": [round(low, digits), round(high, digits)],
+        "half_width": round((high - low) / 2, digits),
+        "blocks": len(values),
+    }
+
+
+def paired_blocks(a: Sequence[dict | None], b: Sequence[dict | None]) -> list[tuple[dict, dict]]:
+    """The rounds where both modes have a usable block (one dict per round, None when lost)."""
+    if len(a) != len(b):
+        raise ValueError(f"{len(a)} rounds of one mode but {len(b)} of the other: blocks pair by round")
+    return [(x, y) for x, y in zip(a, b) if x is not None and y is not None]
+
+
+def compare(a: Sequence[dict | None], b: Sequence[dict | None], rpcs: Sequence[str]) -> dict:
+    """Mode A against mode B, block by block. A block is {"calls": {rpc: [ms, ...]},
+    "cpu_us_per_call": float | None}, one per round (None: lost).
+
+    Per RPC: the geometric mean of the per-block p50 (and p95) ratios A/B, the mean
+    of the per-block p50 differences (ms), and the pooled p50/p95 of each mode; for
+    the client CPU per call, the mean of A, of B and of their per-block difference.
+    Every figure carries a bootstrap 95 % CI over blocks (a block pair is resampled
+    as one, which keeps the pairing)."""
+    pairs = paired_blocks(a, b)
+    if not pairs:
+        raise ValueError("no round where both modes have a block")
+    result: dict = {"blocks": len(pairs), "rpcs": {}}
+    for rpc in rpcs:
+        usable = [(x["calls"][rpc], y["calls"][rpc]) for x, y in pairs if x["calls"].get(rpc) and y["calls"].get(rpc)]
+        if not usable:
+            continue
+        p50 = [(percentile(x, 50), percentile(y, 50)) for x, y in usable]
+        p95 = [(percentile(x, 95), percentile(y, 95)) for x, y in usable]
+        result["rpcs"][rpc] = {
+            "a": summary([v for x, _ in usable for v in x]),
+            "b": summary([v for _, y in usable for v in y]),
+            "p50_ratio": estimate([x / y for x, y in p50], geometric_mean, 4),
+            "p95_ratio": estimate([x / y for x, y in p95], geometric_mean, 4),
+            "p50_delta_ms": estimate([x - y for x, y in p50], statistics.fmean, 4),
+        }
+    cpu = [(x["cpu_us_per_call"], y["cpu_us_per_call"]) for x, y in pairs]
+    cpu = [(x, y) for x, y in cpu if x is not None and y is not None]
+    if cpu:
+        result["cpu_us_per_call"] = {
+            "a": estimate([x for x, _ in cpu], statistics.fmean, 1),
+            "b": estimate([y for _, y in cpu], statistics.fmean, 1),
+            "delta": estimate([x - y for x, y in cpu], statistics.fmean, 1),
+        }
+    return result
+
+
+# --- verdicts -------------------------------------------------------------------------
+
+
+def verdict(ratio: dict) -> str:
+    """met / MISSED when the whole CI is on one side of the target, else unresolved."""
+    if ratio["ci"][1] <= RATIO_TARGET:
+        return "met"
+    if ratio["ci"][0] > RATIO_TARGET:
+        return "MISSED"
+    return "unresolved"
+
+
+def misses(report: dict) -> list[str]:
+    """Each target the report misses or cannot resolve, as one line with its figure."""
+    found = []
+    for approach, result in report.get("approaches", {}).items():
+        floor = ((result.get("comparisons") or {}).get("untraced-again") or {}).get("rpcs", {})
+        for rpc, figures in ((result.get("comparisons") or {}).get("traced") or {}).get("rpcs", {}).items():
+            ratio = figures["p50_ratio"]
+            shown = f"p50 ratio {ratio['value']:.3f} (CI {ratio['ci'][0]:.3f}-{ratio['ci'][1]:.3f})"
+            aa = floor.get(rpc, {}).get("p50_ratio")
+            context = f"; +{figures['p50_delta_ms']['value'] * 1000:.0f} us" + (
+                f"; A/A {aa['value']:.3f} (CI {aa['ci'][0]:.3f}-{aa['ci'][1]:.3f})" if aa else ""
+            )
+            if verdict(ratio) != "met":
+                found.append(f"{approach} {rpc}: {shown} {verdict(ratio)} against <= {RATIO_TARGET}{context}")
+            if ratio["half_width"] > HALF_WIDTH_TARGET:
+                found.append(f"{approach} {rpc}: p50 ratio CI half-width {ratio['half_width'] * 100:.1f} % > {HALF_WIDTH_TARGET * 100:g} %")
+        visible = (result.get("visibility") or {}).get("root_median_s")
+        if visible is not None and visible > VISIBLE_TARGET_S:
+            found.append(f"{approach}: trace visible {visible:.2f} s after exit > {VISIBLE_TARGET_S:g} s")
+    warm = (report.get("stack") or {}).get("warm_median") or {}
+    if warm.get("total_s") is not None and warm["total_s"] > WARM_START_TARGET_S:
+        found.append(f"stack: warm start {warm['total_s']:.1f} s > {WARM_START_TARGET_S:g} s")
+    return found

@@ -1,0 +1,46 @@
+"""reports/matrix.json and matrix.md from the cells' outcomes. Pure: unit-tested."""
+
+from __future__ import annotations
+
+VARIANTS = {"out_of_the_box": "out of the box", "with_fix": "with the fix"}
+
+
+def outcome(flags: str | None, linked: int, total: int, reason: str) -> dict:
+    return {"flags": flags, "linked": linked, "total": total, "server_links": reason}
+
+
+def shown(result: dict | None, fixable: bool) -> tuple[str, str]:
+    """(flags, linked) for one variant of a cell."""
+    if result is None:
+        return ("—", "not needed" if not fixable else "—")
+    if "error" in result:
+        return ("—", result["error"])
+    linked = f"{result['linked']} of {result['total']}"
+    mark = "✅" if result["total"] and result["linked"] == result["total"] else "❌"
+    return (f"`{result['flags']}`", f"{mark} {linked}")
+
+
+def row(cell: dict) -> list[str]:
+    versions = ", ".join(f"{package} {version}" for package, version in cell["versions"].items())
+    if cell.get("error"):
+        return [cell["approach"], versions, f"**{cell['error']}**", "", "", ""]
+    cells = []
+    for variant in VARIANTS:
+        cells += shown(cell["results"].get(variant), cell["fixable"])
+    return [cell["approach"], versions, *cells]
+
+
+def markdown(report: dict) -> str:
+    header = ["approach", "versions", "flags sent", "linked to Milvus", "flags with the fix", "linked with the fix"]
+    lines = [
+        "# Which SDK releases link to Milvus's server spans (`nox -s matrix`)",
+        "",
+        f"Run {report['started_at']}, {report['duration_s']:.0f} s. \"linked\": client RPC spans of the scenario "
+        "with Milvus's SERVER span as their child (conformance `server_links`). \"with the fix\": this project's "
+        "id generator that does not announce random trace ids (Python, Java); Go and Node.js need none.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    lines += ["| " + " | ".join(row(cell)) + " |" for cell in report["cells"]]
+    return "\n".join(lines) + "\n"

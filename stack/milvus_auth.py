@@ -1,0 +1,61 @@
+"""Gives the demo its own Milvus user, with a fresh random password, at each Milvus start.
+
+Run by stackctl.py with the Milvus venv's Python once Milvus is healthy:
+`python milvus_auth.py URI TOKEN_FILE ROOT_PASSWORD_FILE`. Authorization is on
+(milvus_standalone.py); root's well-known default password is replaced by a random
+one the first time, kept in ROOT_PASSWORD_FILE. Secrets are written only to files of
+mode 0600, never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from pymilvus import MilvusClient
+
+USER = "otel_demo"
+DEFAULT_ROOT_PASSWORD = "Milvus"
+TIMEOUT_S = 10
+
+
+def write_secret(path: Path, text: str) -> None:
+    part = path.with_name(path.name + ".part")
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    os.replace(part, path)
+
+
+def log_in_as_root(uri: str, root_file: Path) -> tuple[MilvusClient, str]:
+    stored = root_file.read_text().strip() if root_file.exists() else None
+    for password in filter(None, (stored, DEFAULT_ROOT_PASSWORD)):
+        try:
+            client = MilvusClient(uri=uri, token=f"root:{password}", timeout=TIMEOUT_S)
+            client.list_users()
+            return client, password
+        except Exception:  # a refused login surfaces as several exception types
+            continue
+    raise SystemExit(f"cannot log in to Milvus at {uri} as root with the stored or the default password")
+
+
+def main(uri: str, token_file: Path, root_file: Path) -> int:
+    client, root_password = log_in_as_root(uri, root_file)
+    if root_password == DEFAULT_ROOT_PASSWORD:
+        new_root_password = secrets.token_urlsafe(24)
+        client.update_password("root", DEFAULT_ROOT_PASSWORD, new_root_password)
+        write_secret(root_file, new_root_password)
+    if USER in client.list_users():
+        client.drop_user(USER)
+    password = secrets.token_urlsafe(24)
+    client.create_user(USER, password)
+    client.grant_role(USER, "admin")
+    write_secret(token_file, f"{USER}:{password}")
+    print(f"Milvus user {USER!r} created; its token is in {token_file} (mode 0600)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])))
