@@ -27,6 +27,7 @@ import datetime
 import json
 import math
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -213,6 +214,7 @@ def measure(spec: dict, approach: str, args: argparse.Namespace, iteration_ms: f
 
 
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that paused clients are killed on the way out
     args = parse_args(argv)
     try:
         spec = json.loads(args.clients.read_text())

@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stack.stackctl import milvus_token
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 # Variables of the bench's own environment that would change a client's mode.
 SCRUBBED = ("OTEL_SDK_DISABLED", "DEMO_BENCH_REPEAT", "JAVA_TOOL_OPTIONS", "NODE_OPTIONS", "DEMO_CPU_PROFILE")
@@ -40,6 +42,8 @@ class Client:
         full_env = {key: value for key, value in os.environ.items() if key not in SCRUBBED}
         full_env.update(mode["env"])
         full_env.update(env, DEMO_RUN_RECORD=str(record_path))
+        if token := milvus_token():  # read at each start: a stack restart makes a new one
+            full_env["MILVUS_TOKEN"] = token
         with log_path.open("w") as log:
             proc = subprocess.Popen(
                 mode["command"],

@@ -70,6 +70,21 @@ def test_main_job_conforms_in_every_approach(stack, tmp_path):
     assert returncode == 0, output[-3000:]
 
 
+def run_client(approach, record_file: Path, **overrides: str) -> subprocess.CompletedProcess:
+    """One approach's client as its nox session runs it, with some settings changed."""
+    env = dict(
+        os.environ,
+        MILVUS_URI=stackctl.MILVUS_URI,
+        MILVUS_TOKEN=stackctl.milvus_token() or "",
+        OTEL_SERVICE_NAME=approach.service_name(SCENARIO),
+        OTEL_EXPORTER_OTLP_ENDPOINT=stackctl.OTLP_GRPC_ENDPOINT,
+        DEMO_APPROACH=approach.name,
+        DEMO_RUN_RECORD=str(record_file),
+        **{**approach.env, **overrides},
+    )
+    return subprocess.run(approach.run, cwd=approach.folder, env=env, capture_output=True, text=True, timeout=300)
+
+
 def test_unplugged_link_fails_and_names_the_cause(stack, tmp_path):
     """OTel Python's default id generator (traceparent flags 03) must break the link, visibly:
     the zero-code approach as the main job built it, with its one fix undone by a setting."""
@@ -77,17 +92,7 @@ def test_unplugged_link_fails_and_names_the_cause(stack, tmp_path):
     venv_bin = ROOT / ".nox" / "python-approach-zero-code" / "bin"
     assert venv_bin.is_dir(), "the main job's test builds this virtualenv first"
     record_file = tmp_path / "python.json"
-    env = dict(
-        os.environ,
-        PATH=f"{venv_bin}:{os.environ['PATH']}",
-        MILVUS_URI=stackctl.MILVUS_URI,
-        OTEL_SERVICE_NAME=approach.service_name(SCENARIO),
-        OTEL_EXPORTER_OTLP_ENDPOINT=stackctl.OTLP_GRPC_ENDPOINT,
-        DEMO_APPROACH=approach.name,
-        DEMO_RUN_RECORD=str(record_file),
-        **{**approach.env, "OTEL_PYTHON_ID_GENERATOR": "random"},
-    )
-    client = subprocess.run(approach.run, cwd=approach.folder, env=env, capture_output=True, text=True, timeout=300)
+    client = run_client(approach, record_file, PATH=f"{venv_bin}:{os.environ['PATH']}", OTEL_PYTHON_ID_GENERATOR="random")
     assert client.returncode == 0, client.stderr[-2000:]
     record = json.loads(record_file.read_text())
     assert record["traceparent"].endswith("-03")
@@ -127,18 +132,7 @@ def test_capturing_grpc_metadata_leaks_the_token_and_no_credentials_names_it(sta
     token = stackctl.milvus_token()
     assert token, "the stack makes a Milvus user at each start"
     record_file = tmp_path / "java.json"
-    env = dict(
-        os.environ,
-        MILVUS_URI=stackctl.MILVUS_URI,
-        MILVUS_TOKEN=token,
-        OTEL_SERVICE_NAME=approach.service_name(SCENARIO),
-        OTEL_EXPORTER_OTLP_ENDPOINT=stackctl.OTLP_GRPC_ENDPOINT,
-        DEMO_APPROACH=approach.name,
-        DEMO_RUN_RECORD=str(record_file),
-        **approach.env,
-        **CAPTURE_AUTHORIZATION,
-    )
-    client = subprocess.run(approach.run, cwd=approach.folder, env=env, capture_output=True, text=True, timeout=300)
+    client = run_client(approach, record_file, **CAPTURE_AUTHORIZATION)
     assert client.returncode == 0, client.stderr[-2000:]
     assert token not in client.stdout + client.stderr
 

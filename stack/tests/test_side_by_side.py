@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from stack import stackctl
+from stack.tests.ports import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -22,16 +22,6 @@ pytestmark = pytest.mark.e2e
 APPROACHES = {"python/sdk": "python(approach='sdk')", "java/agent": "java(approach='agent')",
               "go/otelgrpc": "go(approach='otelgrpc')", "node/zero-code": "node(approach='zero-code')"}
 TIMEOUT_S = 30 * 60
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
 
 
 def run(command: list[str], env: dict) -> str:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from stack.tests.ports import free_ports
+
 STACKCTL = Path(__file__).resolve().parent.parent / "stackctl.py"
 
 
@@ -96,16 +98,6 @@ def test_a_second_up_waits_for_the_first(tmp_path):
         # Once the lock is free it goes on, here to the unknown backend's one line.
         assert second.wait(timeout=30) == 1
         second.stdout.close()
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
 
 
 PORT_VARIABLES = (
