@@ -10,8 +10,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
-from conformance.runs import Run
 from conformance import spans
+from conformance.runs import Run
 from conformance.spans import CLIENT, SERVER, Span, server_child, traceparent_flags
 
 
@@ -254,7 +254,7 @@ CREDENTIAL_VALUE = re.compile(r"^(basic|bearer)\s+\S+|root:milvus", re.I)
 def secret_forms(secret: str) -> set[str]:
     """The ways a `user:password` token travels: as is, its password, and base64 (gRPC metadata)."""
     forms = {secret, base64.b64encode(secret.encode()).decode().rstrip("=")}
-    user, _, password = secret.partition(":")
+    _, _, password = secret.partition(":")
     if password:
         forms.add(password)
     return {form for form in forms if len(form) >= 6}

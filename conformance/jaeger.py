@@ -10,6 +10,7 @@ import requests
 from conformance.runs import Run
 from conformance.spans import SERVER, Span, Trace, root_span, server_child, traces_from_jaeger
 from stack.stackctl import JAEGER_API_URL  # the variable and its default, shared with the stack
+
 REQUEST_TIMEOUT_S = 10
 
 

@@ -4,11 +4,10 @@ SDK's own id generator (MATRIX_FIX=0, out of the box) or this project's (MATRIX_
 import os
 import sys
 
-from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
-from w3c_level1_ids import W3CLevel1IdGenerator
-
 from milvus_demo import sdk
 from milvus_demo.run import main
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from w3c_level1_ids import W3CLevel1IdGenerator
 
 generator = W3CLevel1IdGenerator() if os.environ.get("MATRIX_FIX") == "1" else RandomIdGenerator()
 sys.exit(main("sdk", sdk.setup(generator).shutdown))

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
 from conformance import report
 from conformance.approaches import load_all
 from conformance.checks import CHECKS, evaluate_all
