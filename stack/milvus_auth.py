@@ -47,6 +47,8 @@ def main(uri: str, token_file: Path, root_file: Path) -> int:
         new_root_password = secrets.token_urlsafe(24)
         client.update_password("root", DEFAULT_ROOT_PASSWORD, new_root_password)
         write_secret(root_file, new_root_password)
+        client.close()  # its token is the old password now
+        client = MilvusClient(uri=uri, token=f"root:{new_root_password}", timeout=TIMEOUT_S)
     if USER in client.list_users():
         client.drop_user(USER)
     password = secrets.token_urlsafe(24)
