@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pymilvus import MilvusClient
 
-USER = "otel_demo"
+USER_PREFIX = "otel_demo_"
 DEFAULT_ROOT_PASSWORD = "Milvus"
 TIMEOUT_S = 10
 
@@ -49,13 +49,17 @@ def main(uri: str, token_file: Path, root_file: Path) -> int:
         write_secret(root_file, new_root_password)
         client.close()  # its token is the old password now
         client = MilvusClient(uri=uri, token=f"root:{new_root_password}", timeout=TIMEOUT_S)
-    if USER in client.list_users():
-        client.drop_user(USER)
+    # A new name each time: Milvus 2.3.5 can lose the role of a user dropped and created
+    # again under the same name ("permission deny ... role_names=[public]" a minute later).
+    user = f"{USER_PREFIX}{secrets.token_hex(4)}"
     password = secrets.token_urlsafe(24)
-    client.create_user(USER, password)
-    client.grant_role(USER, "admin")
-    write_secret(token_file, f"{USER}:{password}")
-    print(f"Milvus user {USER!r} created; its token is in {token_file} (mode 0600)")
+    client.create_user(user, password)
+    client.grant_role(user, "admin")
+    for old in client.list_users():
+        if old.startswith(USER_PREFIX) and old != user:
+            client.drop_user(old)
+    write_secret(token_file, f"{user}:{password}")
+    print(f"Milvus user {user!r} created; its token is in {token_file} (mode 0600)")
     return 0
 
 

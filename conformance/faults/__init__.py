@@ -123,6 +123,7 @@ def describe(outcome: Outcome, normal: Outcome | None = None) -> dict:
         "new_stderr_lines": len(new),
         "first_new_stderr_line": new[0][:300] if new else None,
         "stack_trace": any(STACK_TRACE.search(line) for line in outcome.stderr),
+        "error": (outcome.record or {}).get("error"),
     }
 
 

@@ -78,6 +78,7 @@ def run_client(approach, record_file: Path, **overrides: str) -> subprocess.Comp
         MILVUS_TOKEN=stackctl.milvus_token() or "",
         OTEL_SERVICE_NAME=approach.service_name(SCENARIO),
         OTEL_EXPORTER_OTLP_ENDPOINT=stackctl.OTLP_GRPC_ENDPOINT,
+        OTEL_EXPORTER_OTLP_PROTOCOL="grpc",  # the Java agent's default is http/protobuf
         DEMO_APPROACH=approach.name,
         DEMO_RUN_RECORD=str(record_file),
         **{**approach.env, **overrides},
