@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import time
 from pathlib import Path
 
 from pymilvus import MilvusClient
@@ -19,6 +20,7 @@ from pymilvus import MilvusClient
 USER_PREFIX = "otel_demo_"
 DEFAULT_ROOT_PASSWORD = "Milvus"
 TIMEOUT_S = 10
+GRANT_TIMEOUT_S = 120
 
 
 def write_secret(path: Path, text: str) -> None:
@@ -58,9 +60,27 @@ def main(uri: str, token_file: Path, root_file: Path) -> int:
     for old in client.list_users():
         if old.startswith(USER_PREFIX) and old != user:
             client.drop_user(old)
+    wait_until_admin(uri, f"{user}:{password}")
     write_secret(token_file, f"{user}:{password}")
     print(f"Milvus user {user!r} created; its token is in {token_file} (mode 0600)")
     return 0
+
+
+def wait_until_admin(uri: str, token: str) -> None:
+    """Milvus 2.3.5's proxy applies a new grant some time later (until then: "permission deny
+    ... role_names=[public]"): wait until the user may drop a collection, as the scenario does."""
+    deadline = time.monotonic() + GRANT_TIMEOUT_S
+    client = MilvusClient(uri=uri, token=token, timeout=TIMEOUT_S)
+    while True:
+        try:
+            client.drop_collection(f"{USER_PREFIX}grant_probe")  # none such: only the privilege matters
+            return
+        except Exception as error:  # pymilvus raises several types; only a refusal means "not yet"
+            if "permission deny" not in str(error).lower():
+                return
+            if time.monotonic() > deadline:
+                raise SystemExit(f"Milvus did not apply the admin role to the new user within {GRANT_TIMEOUT_S} s") from None
+            time.sleep(1)
 
 
 if __name__ == "__main__":

@@ -431,7 +431,7 @@ def create_milvus_user() -> None:
     _run_step(
         "creating the demo's Milvus user",
         [ensure_milvus_installed(), STACK_DIR / "milvus_auth.py", LOCAL_MILVUS_URI, MILVUS_TOKEN_FILE, MILVUS_ROOT_PASSWORD_FILE],
-        60,
+        180,  # milvus_auth.py waits up to 120 s for Milvus to apply the new grant
     )
 
 
