@@ -185,6 +185,27 @@ for _language in LANGUAGES:
     language_session(_language)
 
 
+def client_specs(session: nox.Session, name: str) -> tuple[Path, list[str]]:
+    """Builds the approaches named by `--approaches` (default: all) and writes their run specs
+    for a runner (bench, faults); returns the file and the rest of the session's arguments."""
+    wanted = argparse.ArgumentParser(add_help=False)
+    wanted.add_argument("--approaches", default=",".join(a.id for a in APPROACHES))
+    known, rest = wanted.parse_known_args(session.posargs)
+    chosen = known.approaches.split(",")
+    unknown = [approach for approach in chosen if approach not in {a.id for a in APPROACHES}]
+    if unknown:
+        session.error(f"unknown approach(es) {', '.join(unknown)}; known: {', '.join(a.id for a in APPROACHES)}")
+    spec = {}
+    if "-h" not in rest and "--help" not in rest:  # nothing to build for the help text
+        for approach in (a for a in APPROACHES if a.id in chosen):
+            build(session, approach)  # Python approaches install into the session's virtualenv
+            spec[approach.id] = bench_spec(approach)
+    spec_file = RUNS_DIR / name / "clients.json"
+    spec_file.parent.mkdir(parents=True, exist_ok=True)
+    spec_file.write_text(json.dumps(spec, indent=2) + "\n")
+    return spec_file, rest
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
     """What tracing costs per approach (paired blocks, CIs), where its CPU goes, how fast traces and the stack are.
@@ -192,19 +213,8 @@ def bench(session: nox.Session) -> None:
     Restarts the stack for the start-up figures (unless --no-stack-starts), so Jaeger
     forgets earlier traces. Options: `nox -s bench -- --help`; a smoke run: `-- --quick`."""
     session.install("-r", "conformance/requirements.txt", "py-spy")  # py-spy: the Python profile
-    wanted = argparse.ArgumentParser(add_help=False)
-    wanted.add_argument("--approaches", default=",".join(a.id for a in APPROACHES))
-    chosen = wanted.parse_known_args(session.posargs)[0].approaches.split(",")
-    if "-h" in session.posargs or "--help" in session.posargs:
-        chosen = []  # nothing to build for the help text
-    spec = {}
-    for approach in (a for a in APPROACHES if a.id in chosen):
-        build(session, approach)  # Python approaches install into this session's virtualenv
-        spec[approach.id] = bench_spec(approach)
-    spec_file = RUNS_DIR / "bench" / "clients.json"
-    spec_file.parent.mkdir(parents=True, exist_ok=True)
-    spec_file.write_text(json.dumps(spec, indent=2) + "\n")
-    session.run("python", "-m", "conformance.bench", "--clients", str(spec_file), *session.posargs)
+    spec_file, rest = client_specs(session, "bench")
+    session.run("python", "-m", "conformance.bench", "--clients", str(spec_file), *rest)
 
 
 @nox.session
@@ -213,20 +223,7 @@ def faults(session: nox.Session) -> None:
 
     Options: `nox -s faults -- --help`; `--approaches python/sdk,go/otelgrpc` runs some of them."""
     session.install("-r", "conformance/requirements.txt")
-    wanted = argparse.ArgumentParser(add_help=False)
-    wanted.add_argument("--approaches", default=",".join(a.id for a in APPROACHES))
-    known, rest = wanted.parse_known_args(session.posargs)
-    chosen = known.approaches.split(",")
-    unknown = [name for name in chosen if name not in {a.id for a in APPROACHES}]
-    if unknown:
-        session.error(f"unknown approach(es) {', '.join(unknown)}; known: {', '.join(a.id for a in APPROACHES)}")
-    spec = {}
-    for approach in (a for a in APPROACHES if a.id in chosen and "-h" not in rest and "--help" not in rest):
-        build(session, approach)  # Python approaches install into this session's virtualenv
-        spec[approach.id] = bench_spec(approach)
-    spec_file = RUNS_DIR / "faults" / "clients.json"
-    spec_file.parent.mkdir(parents=True, exist_ok=True)
-    spec_file.write_text(json.dumps(spec, indent=2) + "\n")
+    spec_file, rest = client_specs(session, "faults")
     session.run("python", "-m", "conformance.faults", "--clients", str(spec_file), *rest)
 
 

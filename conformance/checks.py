@@ -8,6 +8,7 @@ import base64
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 from conformance import spans
@@ -53,6 +54,7 @@ class Subject:
     def root(self) -> Span | None:
         return spans.root_span(self.trace, self.scenario)
 
+    @cached_property
     def steps(self) -> dict[str, Span]:
         return spans.step_spans(self.trace, self.scenario)
 
@@ -60,7 +62,7 @@ class Subject:
         return [step for step in self.scenario["steps"] if not step.get("conditional")]
 
     def step_client_spans(self, step: dict) -> list[Span]:
-        span = self.steps().get(step["name"])
+        span = self.steps.get(step["name"])
         if span is None:
             return []
         return [s for s in span.descendants() if s.kind == CLIENT and s.rpc_method(self.rpc_service) in step["rpcs"]]
@@ -99,7 +101,7 @@ def trace_found(s: Subject) -> str | None:
     if s.trace is None:
         return (
             f"trace {s.run.record.get('trace_id')} (run of {s.run.record.get('started_at')}) not found in "
-            f"Jaeger after waiting {s.run.waited_s:.0f} s; Jaeger keeps traces in memory: was it restarted since?"
+            f"Jaeger after waiting {s.run.waited_s:.0f} s; is JAEGER_API_URL the Jaeger the client exported to, and is the run older than its retention?"
         )
     return None
 
@@ -120,7 +122,7 @@ def root_span(s: Subject) -> str | None:
 
 @check()
 def step_spans(s: Subject) -> str | None:
-    steps = s.steps()
+    steps = s.steps
     missing = [step["name"] for step in s.required_steps() if step["name"] not in steps]
     if missing:
         return f"missing step spans under the root: {', '.join(missing)}"
@@ -216,7 +218,7 @@ def server_root_during(s: Subject, client: Span) -> Span | None:
 
 @check()
 def server_internal_spans(s: Subject) -> str | None:
-    servers = [server for server in map(lambda c: server_child(s.scenario, c), s.contract_client_spans()) if server]
+    servers = [server for client in s.contract_client_spans() if (server := server_child(s.scenario, client))]
     if not servers:
         return "no linked server spans to look into (see server_links)"
     bare = [
@@ -232,7 +234,7 @@ def server_internal_spans(s: Subject) -> str | None:
 @check()
 def expected_failure(s: Subject) -> str | None:
     step = next(step for step in s.scenario["steps"] if step.get("expect_error"))
-    span = s.steps().get(step["name"])
+    span = s.steps.get(step["name"])
     if span is None:
         return f"no {step['name']!r} step span"
     problems = []

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from conformance.approaches import Approach
 from conformance.checks import CHECKS
+from conformance.faults import fault_rows, figures
 from conformance.runs import Run
 from conformance.spans import CLIENT, Span, Trace, root_span, server_child, step_spans, traceparent_flags
 
@@ -599,22 +600,18 @@ def _html_faults(faults: dict | None) -> str:
     """The last `nox -s faults` (reports/faults.json), when there is one."""
     if not faults:
         return ""
+    def render(cell: dict | None) -> str:
+        if cell is None:
+            return '<td class="not-run">not run</td>'
+        if cell["problems"]:
+            return f'<td class="failed">{figures(cell)}<small>{html.escape("; ".join(cell["problems"]))}</small></td>'
+        return f'<td class="passed" title="{html.escape(cell.get("first_new_stderr_line") or "")}">{figures(cell)}</td>'
+
+    rows = [
+        f"<tr><th>{html.escape(approach)}</th><td>{normal_s:.1f} s</td>{''.join(cells)}</tr>"
+        for approach, normal_s, cells in fault_rows(faults, render)
+    ]
     names = list(faults["faults"])
-    rows = []
-    for approach, result in faults["approaches"].items():
-        cells = []
-        for name in names:
-            cell = result["faults"].get(name)
-            if cell is None:
-                cells.append('<td class="not-run">not run</td>')
-                continue
-            figures = f"exit {cell['exit_status']}, {cell['wall_s']:.1f} s"
-            line = html.escape(cell.get("first_new_stderr_line") or "")
-            if cell["problems"]:
-                cells.append(f'<td class="failed">{figures}<small>{html.escape("; ".join(cell["problems"]))}</small></td>')
-            else:
-                cells.append(f'<td class="passed" title="{line}">{figures}</td>')
-        rows.append(f"<tr><th>{html.escape(approach)}</th><td>{result['normal']['wall_s']:.1f} s</td>{''.join(cells)}</tr>")
     head = "".join(f'<th title="{html.escape(faults["faults"][n]["expect"])}">{html.escape(n)}</th>' for n in names)
     return (
         f"<h2>When things go wrong</h2><p>The last <code>nox -s faults</code> ({html.escape(faults['generated_at'])}): "

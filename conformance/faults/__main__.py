@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from conformance.faults import FAULTS, Trial, describe, kill_group, process
+from conformance.faults import FAULTS, Trial, describe, fault_rows, figures, kill_group, process
 from conformance.jaeger import Jaeger, JaegerUnreachable
 from conformance.runs import load_scenario
 from stack import stackctl
@@ -82,20 +82,18 @@ def markdown(report: dict) -> str:
         "| approach | normal | " + " | ".join(f"`{name}`" for name in faults) + " |",
         "|---|---|" + "---|" * len(faults),
     ]
-    for approach, result in report["approaches"].items():
-        cells = []
-        for name in faults:
-            cell = result["faults"].get(name)
-            if cell is None:
-                cells.append("not run")
-                continue
-            text = f"exit {cell['exit_status']}, {cell['wall_s']:.1f} s"
-            if cell["problems"]:
-                text = "**missed**: " + "; ".join(cell["problems"]) + f" ({text})"
-            if cell.get("first_new_stderr_line"):
-                text += f" — `{cell['first_new_stderr_line'][:160]}`"
-            cells.append(text.replace("|", "\\|"))
-        lines.append(f"| {approach} | {result['normal']['wall_s']:.1f} s | " + " | ".join(cells) + " |")
+    def render(cell: dict | None) -> str:
+        if cell is None:
+            return "not run"
+        text = figures(cell)
+        if cell["problems"]:
+            text = "**missed**: " + "; ".join(cell["problems"]) + f" ({text})"
+        if cell.get("first_new_stderr_line"):
+            text += f" — `{cell['first_new_stderr_line'][:160]}`"
+        return text.replace("|", "\\|")
+
+    for approach, normal_s, cells in fault_rows(report, render):
+        lines.append(f"| {approach} | {normal_s:.1f} s | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
