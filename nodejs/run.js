@@ -33,7 +33,7 @@ async function main({ approach: defaultApproach, flush }) {
     try {
       const bench = await runScenario(loadSettings(approach));
       if (bench) {
-        record.bench = bench.latencies;
+        record.bench = bench.calls;
         record.bench_cpu_ms = bench.cpuMs;
       }
       record.exit_status = 0;

@@ -9,12 +9,11 @@ The nox session builds the clients and writes clients.json (how to run each one
 traced and untraced). Phases, each announced as it runs:
 
 1. stack (unless --no-stack-starts): stop; cold start; W times stop + warm start.
-2. per approach, a calibration run: one plain traced run with a short hot path, timed
-   to Jaeger (visibility); its hot path sizes the next phase.
-3. per approach, the cost: a long-lived client per mode (traced, untraced, a second
+2. per approach, the cost: a long-lived client per mode (traced, untraced, a second
    untraced one as the A/A control, and the trims of TRIMS), in randomized blocks
-   (rotation.py); paired per-block ratios with bootstrap CIs (stats.py).
-4. profiles (profile.py): one approach per language, traced and untraced, under
+   (rotation.py); paired per-block ratios with bootstrap CIs (stats.py). While those
+   clients set up, a plain traced run is timed to Jaeger (visibility).
+3. profiles (profile.py): one approach per language, traced and untraced, under
    the language's own profiler; the frames attributable to tracing.
 
 Writes reports/bench.json and reports/bench.md and prints the tables (render.py).
@@ -25,7 +24,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import math
 import os
 import signal
 import sys
@@ -34,8 +32,8 @@ from pathlib import Path
 
 from conformance.bench import render as bench_render
 from conformance.bench import stats as bench
-from conformance.bench.blocks import blocks
-from conformance.bench.clients import Client
+from conformance.bench.blocks import blocks, cpu_by_thread, pooled
+from conformance.bench.clients import RPCS, Client
 from conformance.bench.jaeger import check_untraced, measure_visibility
 from conformance.bench.machine import machine, versions
 from conformance.bench.profile import profile
@@ -48,29 +46,35 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH_DIR = ROOT / ".runs" / "bench"
 REPORTS_DIR = Path(os.environ.get("DEMO_REPORTS_DIR", ROOT / "reports"))
 SCENARIO = load_scenario()
-RPCS = ("Search", "Query")
+# (default, --quick) of the options that --quick changes.
+DEFAULTS = {"rounds": (32, 8), "block": (0.3, 0.2), "warmup_rounds": (3, 2), "visibility_runs": (1, 0)}
 CONSISTENCY = "Bounded"  # what the clients' hot path uses (see conformance/SCENARIO.md)
-CALIBRATION_ITERATIONS = 150
-SETTLE_SHARE = 0.6  # of a lone client's set-up time
-# --quick has no calibration run: guesses on the slow side of Java's traced client.
-QUICK_ITERATION_MS = 6.0
-QUICK_SETUP_S = 5.0
 
-# Settings that take tracing's work away piece by piece: each a mode of its own in the
-# rotation, compared with the same untraced client. "*" applies to every approach.
+EXPORT_BOUNDS = ("OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_BSP_EXPORT_TIMEOUT")
+# Settings that take tracing's work away piece by piece, for one approach per language
+# (the one profile.py profiles): each a mode of its own in the rotation.
+DEFERRED_EXPORT = {
+    # Spans wait in the batch processor's queue until exit: no export during the hot path.
+    "OTEL_BSP_SCHEDULE_DELAY": "3600000",
+    "OTEL_BSP_MAX_QUEUE_SIZE": "1000000",
+    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "1000000",
+}
 TRIMS = {
-    "*": {
-        # Spans wait in the batch processor's queue until exit: no export during the hot path.
-        "deferred-export": {
-            "OTEL_BSP_SCHEDULE_DELAY": "3600000",
-            "OTEL_BSP_MAX_QUEUE_SIZE": "1000000",
-            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "1000000",
-        },
+    "python/sdk": {"deferred-export": DEFERRED_EXPORT},
+    "java/agent": {
+        "deferred-export": DEFERRED_EXPORT,
+        # Its gRPC instrumentation adds an event per message sent and received.
+        "no-message-events": {"OTEL_INSTRUMENTATION_GRPC_EMIT_MESSAGE_EVENTS": "false"},
+        # The other way round: the agent as it comes, every instrumentation on; approaches.toml
+        # keeps only gRPC and the API, and this shows what that trim saves.
+        "all-instrumentations": {"OTEL_INSTRUMENTATION_COMMON_DEFAULT_ENABLED": "true"},
     },
-    # The agent's gRPC instrumentation adds an event per message sent and received.
-    "java/agent": {"no-message-events": {"OTEL_INSTRUMENTATION_GRPC_EMIT_MESSAGE_EVENTS": "false"}},
-    # otelgrpc's stats handler does too (read by cmd/otelgrpc only for the bench).
-    "go/otelgrpc": {"no-message-events": {"DEMO_OTELGRPC_MESSAGE_EVENTS": "none"}},
+    "go/otelgrpc": {
+        "deferred-export": DEFERRED_EXPORT,
+        # otelgrpc's stats handler adds message events too (read by cmd/otelgrpc only for the bench).
+        "no-message-events": {"DEMO_OTELGRPC_MESSAGE_EVENTS": "none"},
+    },
+    "node/zero-code": {"deferred-export": DEFERRED_EXPORT},
 }
 
 _started = time.monotonic()
@@ -78,10 +82,6 @@ _started = time.monotonic()
 
 def say(message: str) -> None:
     print(f"[bench {time.monotonic() - _started:5.0f} s] {message}", flush=True)
-
-
-def trims(approach: str) -> dict[str, dict[str, str]]:
-    return {**TRIMS["*"], **TRIMS.get(approach, {})}
 
 
 def extra(text: str) -> tuple[str, dict[str, str]]:
@@ -97,12 +97,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="nox -s bench --", description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=Path, required=True, help="clients.json written by the nox session")
     parser.add_argument("--approaches", help="comma-separated <language>/<approach> (default: every one in clients.json)")
-    parser.add_argument("--quick", action="store_true", help="a smoke run (about 3 min): few short blocks, no trims, no profiles; wide CIs")
-    parser.add_argument("--rounds", type=int, help="rounds of blocks per approach (default 30, --quick 8)")
-    parser.add_argument("--block", type=float, help="seconds per block (default 0.35, --quick 0.25)")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run (under 3 min): few short blocks; no stack starts, trims or profiles; wide CIs"
+    )
+    parser.add_argument("--rounds", type=int, help=f"rounds of blocks per approach (default {DEFAULTS['rounds'][0]}, --quick {DEFAULTS['rounds'][1]})")
+    parser.add_argument("--block", type=float, help=f"seconds per block (default {DEFAULTS['block'][0]}, --quick {DEFAULTS['block'][1]})")
+    parser.add_argument(
+        "--warmup-rounds", type=int, help=f"unmeasured rounds first (default {DEFAULTS['warmup_rounds'][0]}, --quick {DEFAULTS['warmup_rounds'][1]})"
+    )
     parser.add_argument("--seed", type=int, default=1, help="the block order's random seed (default 1)")
-    parser.add_argument("--visibility-runs", type=int, help="calibration runs per approach, timed to Jaeger (default 1, --quick 0)")
-    parser.add_argument("--warm-starts", type=int, default=2, help="warm stack starts after the cold one (default 2)")
+    parser.add_argument("--visibility-runs", type=int, help="plain traced runs per approach timed to Jaeger, during the set-up (default 1, --quick 0)")
+    parser.add_argument("--warm-starts", type=int, default=1, help="warm stack starts after the cold one (default 1)")
     parser.add_argument("--no-stack-starts", action="store_true", help="keep the running stack: no stop/start figures")
     parser.add_argument("--no-trims", action="store_true", help="leave out the trimmed modes (bench TRIMS)")
     parser.add_argument("--no-profiles", action="store_true", help="leave out the profiles")
@@ -111,106 +116,130 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--client-timeout", type=float, default=300, help="seconds before a client is killed (default 300)")
     args = parser.parse_args(argv)
-    defaults = {"rounds": (30, 8), "block": (0.35, 0.25), "visibility_runs": (1, 0)}
-    for name, (default, quick) in defaults.items():
+    for name, (default, quick) in DEFAULTS.items():
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else default)
     if args.quick:
-        args.no_trims = args.no_profiles = True
-    if args.rounds < 2 or args.block <= 0 or args.visibility_runs < 0:
-        parser.error("want --rounds >= 2, --block > 0 and --visibility-runs >= 0")
+        args.no_trims = args.no_profiles = args.no_stack_starts = True
+    if args.rounds < 2 or args.block <= 0 or args.warmup_rounds < 0 or args.visibility_runs < 0:
+        parser.error("want --rounds >= 2, --block > 0, --warmup-rounds >= 0 and --visibility-runs >= 0")
     return args
 
 
-def calibrate(spec: dict, approach: str, jaeger: Jaeger, runs: int, timeout_s: float) -> tuple[list[dict], float, float]:
-    """Plain traced runs with a short hot path -> (visibility figures, ms per iteration,
-    seconds until the hot path)."""
-    figures, iteration_ms, setup_s = [], QUICK_ITERATION_MS, QUICK_SETUP_S
+def visibility_runs(spec: dict, approach: str, jaeger: Jaeger, runs: int, timeout_s: float, out: list[dict]) -> None:
+    """Plain traced runs (no hot path), each timed from its exit to Jaeger; appended to `out`."""
+    name = f"{approach.replace('/', '-')}-visibility"
+    scenario = scenario_copy(Path(spec["traced"]["env"]["DEMO_SCENARIO"]), BENCH_DIR, name)
     for i in range(1, runs + 1):
         started = time.monotonic()
-        name = f"{approach.replace('/', '-')}-calibration"
-        scenario = scenario_copy(Path(spec["traced"]["env"]["DEMO_SCENARIO"]), BENCH_DIR, name)
-        client = Client.start(
-            f"{name}-{i}",
-            spec["traced"],
-            spec["cwd"],
-            BENCH_DIR,
-            {"DEMO_BENCH_REPEAT": str(CALIBRATION_ITERATIONS), "DEMO_SCENARIO": str(scenario)},
-        )
+        client = Client.start(f"{name}-{i}", spec["traced"], spec["cwd"], BENCH_DIR, {"DEMO_SCENARIO": str(scenario)})
         client.finish(timeout_s)
         exited = time.monotonic()
         result = measure_visibility(jaeger, client, exited, SCENARIO, say)
         result["wall_s"] = round(exited - started, 2)
-        latencies = client.latencies(RPCS)
-        if client.ok and all(latencies.values()):
-            hot_ms = sum(sum(values) for values in latencies.values())
-            iteration_ms = hot_ms / CALIBRATION_ITERATIONS
-            setup_s = max(exited - started - hot_ms / 1000, 1.0)
-            result.update(iteration_ms=round(iteration_ms, 3), setup_s=round(setup_s, 2))
         say(
-            f"{approach} calibration {i}: {result['wall_s']} s, {iteration_ms:.2f} ms per iteration, setup {setup_s:.1f} s; "
-            f"trace root visible after {result['root_s']} s, complete after {result['complete_s']} s"
-            + (f"; {result['error']}" if result.get("error") else "")
+            f"{approach} visibility run {i}: {result['wall_s']} s; trace root visible after {result['root_s']} s, "
+            f"complete after {result['complete_s']} s" + (f"; {result['error']}" if result.get("error") else "")
         )
-        figures.append(result)
-    return figures, iteration_ms, setup_s
+        out.append(result)
 
 
-def measure(spec: dict, approach: str, args: argparse.Namespace, iteration_ms: float, setup_s: float) -> tuple[dict, list[str]]:
-    """The rotation of one approach -> its comparisons, block counts and untraced checks; failures."""
-    modes = {"traced": spec["traced"], "untraced": spec["untraced"], "untraced-again": spec["untraced"]}
-    variants = {} if args.no_trims else trims(approach)
+def unbounded(mode: dict) -> dict:
+    """The mode without the manifests' ~1 s export bounds (there for a collector that is down):
+    a client paused mid-export would lose that batch. Each SDK's defaults instead (10 s, 30 s)."""
+    return {"command": mode["command"], "env": {k: v for k, v in mode["env"].items() if k not in EXPORT_BOUNDS}}
+
+
+def modes_of(spec: dict, approach: str, args: argparse.Namespace) -> tuple[dict[str, dict], dict[str, dict[str, str]]]:
+    """The rotation's modes (name -> {"command", "env"}) and the settings of its trims and variants."""
+    traced, untraced = unbounded(spec["traced"]), unbounded(spec["untraced"])
+    modes = {"traced": traced, "untraced": untraced, "untraced-again": untraced}
+    variants = {} if args.no_trims else dict(TRIMS.get(approach, {}))
     variants.update(dict(args.variant))
     for name, settings in variants.items():
-        modes[name] = {"command": spec["traced"]["command"], "env": {**spec["traced"]["env"], **settings}}
-    iterations = math.ceil(args.rounds * args.block * 1000 / iteration_ms)
-    # The clients start and set up together (mostly waiting for Milvus), but not for so
-    # long that one begins its hot path unmeasured; the rest of the set-up is done in turns.
-    settle_s = max(setup_s * SETTLE_SHARE, 2.0)
-    say(f"{approach}: {len(modes)} clients ({', '.join(modes)}), {iterations} iterations each, settle {settle_s:.0f} s")
-    rotation = rotate(
-        spec, modes, iterations, args.rounds, args.block, settle_s, args.seed, args.client_timeout, BENCH_DIR, say
+        modes[name] = {"command": traced["command"], "env": {**traced["env"], **settings}}
+    return modes, variants
+
+
+def measure(spec: dict, approach: str, args: argparse.Namespace, jaeger: Jaeger) -> tuple[dict, list[str]]:
+    """The rotation of one approach, with its visibility runs during the set-up ->
+    its figures (comparisons, blocks, CPU by thread, untraced checks, visibility); failures."""
+    modes, variants = modes_of(spec, approach, args)
+    say(f"{approach}: {len(modes)} clients ({', '.join(modes)}); {args.warmup_rounds} + {args.rounds} rounds of {args.block} s blocks")
+    visibility: list[dict] = []
+    result: dict = {"modes": variants}
+    try:
+        rotation = rotate(
+            spec, modes, args.rounds, args.block, args.warmup_rounds, args.seed, args.client_timeout, BENCH_DIR, say,
+            lambda: visibility_runs(spec, approach, jaeger, args.visibility_runs, args.client_timeout, visibility),
+        )
+    except RuntimeError as error:
+        return {**result, "error": str(error)}, [f"{approach}: {error}"]
+    failures = [f"{approach} visibility: {r['error']}" for r in visibility if r.get("error")]
+    if visibility:
+        result["visibility"] = {
+            "runs": visibility,
+            "root_median_s": bench.median_or_none([r["root_s"] for r in visibility]),
+            "complete_median_s": bench.median_or_none([r["complete_s"] for r in visibility]),
+        }
+    failed = [f"{approach} {name}: {client.failure()}" for name, client in rotation.clients.items() if not client.ok]
+    if failed:
+        return {**result, "error": "; ".join(failed)}, failures + failed
+    per_mode = {name: blocks(client.calls(RPCS), rotation.periods[name], RPCS, rotation.rounds) for name, client in rotation.clients.items()}
+    result.update(
+        setup_s=rotation.setup_s,
+        rounds_s=rotation.rounds_s,
+        rounds=rotation.rounds,
+        blocks={name: sum(b is not None for b in found) for name, found in per_mode.items()},
+        cpu_by_thread={name: cpu_by_thread(found) for name, found in per_mode.items()},
+        block_p50_ms={
+            name: {rpc: [None if b is None else round(bench.percentile(b["calls"][rpc], 50), 3) for b in found] for rpc in RPCS}
+            for name, found in per_mode.items()
+        },
+        comparisons={},
     )
-    failures = [f"{approach} {name}: {client.failure()}" for name, client in rotation.clients.items() if not client.ok]
-    if failures:
-        return {"error": "; ".join(failures)}, failures
-    per_mode = {
-        name: blocks(client.latencies(RPCS), rotation.periods[name], RPCS, rotation.rounds)
-        for name, client in rotation.clients.items()
-    }
-    result: dict = {
-        "modes": {name: settings for name, settings in variants.items()},
-        "iterations": iterations,
-        "settle_s": round(settle_s, 1),
-        "rounds": rotation.rounds,
-        "blocks": {name: sum(b is not None for b in found) for name, found in per_mode.items()},
-        "comparisons": {},
-        "untraced_checks": {},
-    }
+    # The A/A control compares the two untraced clients; every other mode is compared with
+    # both of them together, which halves the baseline's share of the noise.
+    baselines = {"untraced-again": per_mode["untraced"]}
+    baseline = pooled(per_mode["untraced"], per_mode["untraced-again"])
     for name in modes:
         if name != "untraced":
             try:
-                result["comparisons"][name] = bench.compare(per_mode[name], per_mode["untraced"], RPCS)
+                result["comparisons"][name] = bench.compare(per_mode[name], baselines.get(name, baseline), RPCS)
             except ValueError as error:
                 failures.append(f"{approach} {name}: {error}")
     start_us = min(c.started_us for c in rotation.clients.values())
     end_us = max(c.ended_us or 0 for c in rotation.clients.values())
-    for name in ("untraced", "untraced-again"):
-        # A block's first 100 ms are left out: a traced call in flight when its client was
-        # paused reaches Milvus then.
-        windows = [(start + 100_000, end) for start, end in rotation.windows[name][-5:] if end - start > 100_000]
-        check = check_untraced(f"{spec['service_name']}-bench-{name}", SCENARIO["server_service"], start_us, end_us, windows)
-        result["untraced_checks"][name] = check
-        if not check["passed"]:
-            failures.append(f"{approach} {name}: not proven untraced: {check}")
+    # Checked after every approach ran (verify_untraced): by then Milvus has exported these blocks' spans.
+    # A block's first 100 ms are left out: a traced call in flight when its client was paused reaches Milvus then.
+    result["untraced_checks"] = {
+        name: {
+            "service": f"{spec['service_name']}-bench-{name}",
+            "span_us": [start_us, end_us],
+            "windows": [(p.start_us + 100_000, p.end_us) for p in rotation.periods[name] if p.end_us - p.start_us > 100_000],
+        }
+        for name in ("untraced", "untraced-again")
+    }
     traced = result["comparisons"].get("traced", {}).get("rpcs", {})
     say(
-        f"{approach}: {rotation.rounds} rounds, blocks {result['blocks']}; "
+        f"{approach}: set-up {rotation.setup_s} s, {rotation.rounds} rounds in {rotation.rounds_s} s, blocks {result['blocks']}; "
         + "; ".join(
             f"{rpc} p50 ratio {f['p50_ratio']['value']:.3f} ±{f['p50_ratio']['half_width'] * 100:.1f} %" for rpc, f in traced.items()
         )
     )
     return result, failures
+
+
+def verify_untraced(report: dict) -> list[str]:
+    """Every untraced client sent no span and no traceparent (jaeger.check_untraced); the failures."""
+    failures = []
+    for approach, result in report["approaches"].items():
+        for name, pending in (result.get("untraced_checks") or {}).items():
+            check = check_untraced(pending["service"], SCENARIO["server_service"], *pending["span_us"], pending["windows"])
+            result["untraced_checks"][name] = check
+            if not check["passed"]:
+                failures.append(f"{approach} {name}: not proven untraced: {check}")
+    return failures
 
 
 def main(argv: list[str]) -> int:
@@ -233,6 +262,7 @@ def main(argv: list[str]) -> int:
         "settings": {
             "rounds": args.rounds,
             "block_s": args.block,
+            "warmup_rounds": args.warmup_rounds,
             "seed": args.seed,
             "visibility_runs": args.visibility_runs,
             "warm_starts": 0 if args.no_stack_starts else args.warm_starts,
@@ -262,21 +292,14 @@ def main(argv: list[str]) -> int:
     jaeger.check_reachable()
     for approach in approaches:
         check_stack(stack)
-        result = report["approaches"][approach]
-        runs, iteration_ms, setup_s = calibrate(spec[approach], approach, jaeger, args.visibility_runs, args.client_timeout)
-        if runs:
-            result["visibility"] = {
-                "runs": runs,
-                "root_median_s": bench.median_or_none([r["root_s"] for r in runs]),
-                "complete_median_s": bench.median_or_none([r["complete_s"] for r in runs]),
-            }
-            failures += [f"{approach} calibration: {r['error']}" for r in runs if r.get("error")]
-        figures, failed = measure(spec[approach], approach, args, iteration_ms, setup_s)
-        result.update(figures)
+        figures, failed = measure(spec[approach], approach, args, jaeger)
+        report["approaches"][approach].update(figures)
         failures += failed
     if not args.no_profiles:
         check_stack(stack)
         report["profiles"] = profile(spec, approaches, BENCH_DIR / "profiles", args.client_timeout, say)
+    say("checking that the untraced clients sent nothing ...")
+    failures += verify_untraced(report)
     report["machine"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
     report["wall_s"] = round(time.monotonic() - _started, 1)
     report["missed"] = bench.misses(report)

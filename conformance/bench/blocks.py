@@ -1,102 +1,90 @@
-"""Cuts a long-lived client's hot-path calls into the blocks it ran in. Pure, unit-tested.
+"""Cutting a client's hot-path calls into the bench's blocks. Pure (unit-tested).
 
-The client knows nothing of blocks: the bench pauses it (SIGSTOP) between its
-blocks, and the call in flight at a pause takes the whole pause as latency. Those
-calls, far slower than any real one, are the block boundaries ("markers"). The
-client writes its calls only at exit, so the blocks are matched from the end: the
-segment after the last marker is the block it exited in, the one before it the
-block before, and so on. A segment's summed latency cannot much exceed the time the
-bench let its block run; a pause that fell between two calls leaves no marker, and
-that check finds and splits the merged segment."""
+The bench resumes one client at a time for a block and notes when (Unix µs); the
+client records each call's start and latency (conformance/SCENARIO.md). A block's
+calls are those that started and ended inside its window: a call in flight at a
+pause spans two windows and belongs to neither."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-MIN_CALLS = 10  # a block with fewer calls is too short to have a percentile
-MARKER_SHARE = 0.8  # a call that lasted this share of a pause or more is the pause's marker
-TOO_LONG = 1.4  # a segment this much longer than its block spans two: a marker was missed
+MIN_CALLS = 10  # a block with fewer calls per RPC is too short to have a percentile
+
+Calls = dict[str, list[tuple[float, float]]]  # rpc -> [(start Unix µs, latency ms)]
 
 
 @dataclass(frozen=True)
 class Active:
-    """One period the bench let a client run: its round (None: not a measured block),
-    when it was resumed and paused (time.monotonic() s), and the CPU time its process
-    spent meanwhile."""
+    """One block: its round, the window the client ran in (Unix µs, from before its
+    SIGCONT to after all its threads stopped), and the CPU ns its threads spent then,
+    by thread name."""
 
-    round: int | None
-    start: float
-    end: float
-    cpu_ms: float | None = None
-
-    @property
-    def seconds(self) -> float:
-        return self.end - self.start
+    round: int
+    start_us: int
+    end_us: int
+    cpu_ns: dict[str, int] = field(default_factory=dict)
 
 
-def interleave(latencies: dict[str, list[float]], rpcs: Sequence[str]) -> list[tuple[str, float]]:
-    """The record keeps one list per RPC; the client called them in turn: back to call order."""
-    lengths = {len(latencies.get(rpc, [])) for rpc in rpcs}
-    if len(lengths) != 1:
-        raise ValueError(f"the RPCs' call counts differ ({lengths}): not a complete hot path")
-    return [(rpc, latencies[rpc][i]) for i in range(lengths.pop()) for rpc in rpcs]
+def in_window(calls: Sequence[tuple[float, float]], start_us: float, end_us: float) -> list[float]:
+    """The latencies (ms) of the calls that started and ended within [start_us, end_us]."""
+    return [ms for started, ms in calls if started >= start_us and started + ms * 1000 <= end_us]
 
 
-def match(calls: Sequence[tuple[str, float]], periods: Sequence[Active]) -> dict[int, list[tuple[str, float]]]:
-    """The calls (in order) onto the periods the client ran (in time order, the one it
-    exited in last) -> {round: the calls between the two markers}, matched from the end.
+def blocks(calls: Calls, periods: Sequence[Active], rpcs: Sequence[str], rounds: int) -> list[dict | None]:
+    """One entry per round: {"calls": {rpc: [ms]}, "cpu_us_per_call": float, "cpu_ns": {thread: ns},
+    "n": calls}, or None where the round has no block of this client or too few calls in it.
 
-    The marker of the pause before a period is the last earlier call that lasted most of
-    that pause: a stall of the machine is rarely as long as a pause (a block or more)."""
-    matched: dict[int, list[tuple[str, float]]] = {}
-    end, pending = len(calls), None  # calls[end:] are matched; a marker already found
-    for k in range(len(periods) - 1, 0, -1):
-        if pending is None:
-            pause_ms = (periods[k].start - periods[k - 1].end) * 1000
-            marker = end - 1
-            while marker >= 0 and calls[marker][1] < MARKER_SHARE * pause_ms:
-                marker -= 1
-        else:
-            marker, pending = pending, None
-        if marker < 0:
-            break  # the hot path began in this period
-        segment = list(calls[marker + 1 : end])
-        expected_ms = periods[k].seconds * 1000
-        if sum(ms for _, ms in segment) > TOO_LONG * expected_ms and k < len(periods) - 1:
-            # No marker for the pause before this period (it fell between two calls):
-            # this period's calls are those that fit in it, counted from the end.
-            taken, total = 0, 0.0
-            while taken < len(segment) and total + segment[-1 - taken][1] <= expected_ms:
-                total += segment[-1 - taken][1]
-                taken += 1
-            segment = segment[len(segment) - taken :]
-            end, pending = end - taken, marker
-        else:
-            end = marker
-        if k < len(periods) - 1 and periods[k].round is not None and len(segment) >= MIN_CALLS:
-            matched[periods[k].round] = segment
-    return matched
-
-
-def blocks(
-    latencies: dict[str, list[float]], periods: Sequence[Active], rpcs: Sequence[str], rounds: int
-) -> list[dict | None]:
-    """One entry per round: {"calls": {rpc: [ms]}, "cpu_us_per_call": float | None}, or None."""
-    matched = match(interleave(latencies, rpcs), periods)
-    cpu = {period.round: period.cpu_ms for period in periods if period.round is not None}
+    CPU per call: the block's CPU over its whole calls plus one, since the CPU also
+    covers the ends of the two calls cut by the pauses, together about one call."""
+    by_round = {period.round: period for period in periods}
     result: list[dict | None] = []
     for r in range(rounds):
-        segment = matched.get(r)
-        if segment is None:
+        period = by_round.get(r)
+        found = {rpc: in_window(calls.get(rpc, []), period.start_us, period.end_us) for rpc in rpcs} if period else {}
+        if not period or any(len(found[rpc]) < MIN_CALLS for rpc in rpcs):
             result.append(None)
             continue
-        # The block's CPU also covers the two marker calls' halves: about one call more.
-        cpu_ms = cpu.get(r)
+        n = sum(len(v) for v in found.values())
         result.append(
             {
-                "calls": {rpc: [ms for name, ms in segment if name == rpc] for rpc in rpcs},
-                "cpu_us_per_call": None if cpu_ms is None else round(cpu_ms * 1000 / (len(segment) + 1), 1),
+                "calls": found,
+                "cpu_us_per_call": round(sum(period.cpu_ns.values()) / 1000 / (n + 1), 1),
+                "cpu_ns": period.cpu_ns,
+                "n": n,
             }
         )
     return result
+
+
+def pooled(a: Sequence[dict | None], b: Sequence[dict | None]) -> list[dict | None]:
+    """Two clients of the same mode as one, round by round: their calls together, their
+    CPU per call averaged (one of them where the other has no block)."""
+    out: list[dict | None] = []
+    for x, y in zip(a, b, strict=True):
+        if x is None or y is None:
+            out.append(x or y)
+            continue
+        out.append(
+            {
+                "calls": {rpc: x["calls"][rpc] + y["calls"][rpc] for rpc in x["calls"]},
+                "cpu_us_per_call": round((x["cpu_us_per_call"] + y["cpu_us_per_call"]) / 2, 1),
+                "cpu_ns": {k: x["cpu_ns"].get(k, 0) + y["cpu_ns"].get(k, 0) for k in x["cpu_ns"].keys() | y["cpu_ns"].keys()},
+                "n": x["n"] + y["n"],
+            }
+        )
+    return out
+
+
+def cpu_by_thread(found: Sequence[dict | None]) -> dict[str, float]:
+    """CPU µs per call by thread name, over every block found, largest first."""
+    total_ns: dict[str, int] = {}
+    calls = 0
+    for block in found:
+        if block is None:
+            continue
+        calls += block["n"] + 1
+        for name, ns in block["cpu_ns"].items():
+            total_ns[name] = total_ns.get(name, 0) + ns
+    return {name: round(ns / 1000 / calls, 1) for name, ns in sorted(total_ns.items(), key=lambda kv: -kv[1])} if calls else {}

@@ -1,11 +1,13 @@
-"""The bench's client processes: start one from clients.json's spec, pause and resume
-it (SIGSTOP / SIGCONT to its process group: no client code involved), read the CPU
-time its processes spent, and read its run record after it exits."""
+"""The bench's client processes: start one from clients.json's spec, see when its hot
+path begins and end it (DEMO_BENCH_CONTROL, conformance/SCENARIO.md), pause and resume
+it (SIGSTOP / SIGCONT to its process group), read the CPU time of each of its threads,
+and read its run record after it exits."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -14,9 +16,11 @@ from pathlib import Path
 
 from stack.stackctl import milvus_token
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+RPCS = ("Search", "Query")  # the hot path's calls, in the order each iteration makes them
+# The hot path's bound when the bench ends it by stop(): far more than it ever runs.
+MAX_ITERATIONS = 10_000_000
 # Variables of the bench's own environment that would change a client's mode.
-SCRUBBED = ("OTEL_SDK_DISABLED", "DEMO_BENCH_REPEAT", "JAVA_TOOL_OPTIONS", "NODE_OPTIONS", "DEMO_CPU_PROFILE")
+SCRUBBED = ("OTEL_SDK_DISABLED", "DEMO_BENCH_REPEAT", "DEMO_BENCH_CONTROL", "JAVA_TOOL_OPTIONS", "NODE_OPTIONS", "DEMO_CPU_PROFILE")
 
 
 @dataclass
@@ -28,13 +32,16 @@ class Client:
     record_path: Path
     log_path: Path
     started_us: int
+    control: Path | None = None
     ended_us: int | None = None
     timed_out: bool = False
     record: dict | None = field(default=None, repr=False)
 
     @classmethod
-    def start(cls, name: str, mode: dict, cwd: str, folder: Path, env: dict[str, str]) -> Client:
-        """`mode` is clients.json's {"command", "env"}; `env` adds the bench's own settings."""
+    def start(cls, name: str, mode: dict, cwd: str, folder: Path, env: dict[str, str], hot_path: bool = False) -> Client:
+        """`mode` is clients.json's {"command", "env"}; `env` adds the bench's own settings.
+        With hot_path, the client says when its hot path is ready, begins it at go() and ends
+        it at stop() (at most MAX_ITERATIONS), through DEMO_BENCH_CONTROL."""
         record_path = folder / f"{name}.json"
         log_path = folder / "logs" / f"{name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,6 +49,12 @@ class Client:
         full_env = {key: value for key, value in os.environ.items() if key not in SCRUBBED}
         full_env.update(mode["env"])
         full_env.update(env, DEMO_RUN_RECORD=str(record_path))
+        control = None
+        if hot_path:
+            control = folder / "control" / name
+            shutil.rmtree(control, ignore_errors=True)
+            control.mkdir(parents=True)
+            full_env.update(DEMO_BENCH_REPEAT=str(MAX_ITERATIONS), DEMO_BENCH_CONTROL=str(control))
         if token := milvus_token():  # read at each start: a stack restart makes a new one
             full_env["MILVUS_TOKEN"] = token
         with log_path.open("w") as log:
@@ -54,7 +67,25 @@ class Client:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        return cls(name, proc, record_path, log_path, time.time_ns() // 1000)
+        return cls(name, proc, record_path, log_path, time.time_ns() // 1000, control)
+
+    @property
+    def ready(self) -> bool:
+        """The client has entered its hot path and waits for go() (no call in flight)."""
+        return self.control is not None and (self.control / "ready").exists()
+
+    def go(self) -> None:
+        """Let the hot path begin (once the client is resumed)."""
+        if self.control is not None:
+            (self.control / "go").touch()
+
+    def stop(self) -> None:
+        """End the hot path (before its next iteration) and resume the client, which then
+        exits as usual. Every client is resumed at once: one left paused while another
+        finishes could outlast its call's deadline."""
+        if self.control is not None:
+            (self.control / "stop").touch()
+        self.resume()
 
     @property
     def alive(self) -> bool:
@@ -73,16 +104,31 @@ class Client:
                     found.append(int(entry.name))
         return found
 
-    def cpu_ms(self) -> float | None:
-        """User + system CPU time of the client's processes so far (all threads, exited ones included)."""
-        total = 0
+    def threads(self) -> dict[tuple[int, int], tuple[str, int]]:
+        """Every thread of the client's processes: (pid, tid) -> (its name, ns it spent on a CPU
+        so far). schedstat counts in ns; /proc's utime and stime only in 10 ms ticks."""
+        found = {}
         for pid in self._pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-        return total * 1000 / CLK_TCK if total or self.alive else None
+            for task in Path(f"/proc/{pid}/task").glob("*"):
+                try:
+                    ns = int((task / "schedstat").read_text().split()[0])
+                    name = (task / "comm").read_text().strip()
+                except (OSError, ValueError, IndexError):
+                    continue  # the thread ended meanwhile
+                found[(pid, int(task.name))] = (name, ns)
+        return found
+
+    def stopped(self) -> bool:
+        """Every thread of the client's processes is stopped (or gone)."""
+        for pid in self._pids():
+            for task in Path(f"/proc/{pid}/task").glob("*"):
+                try:
+                    state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                except (OSError, IndexError):
+                    continue
+                if state not in ("T", "t", "Z", "X"):
+                    return False
+        return True
 
     def _signal(self, sig: int) -> None:
         try:
@@ -91,17 +137,11 @@ class Client:
             pass
 
     def pause(self) -> None:
-        """SIGSTOP, then wait until the client's threads have stopped (the CPU figure is final)."""
+        """SIGSTOP, then wait until the client's threads have stopped (their CPU figures are final)."""
         self._signal(signal.SIGSTOP)
         deadline = time.monotonic() + 1
-        while self.alive and time.monotonic() < deadline:
-            try:
-                state = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                return
-            if state in ("T", "t", "Z"):
-                return
-            time.sleep(0.001)
+        while self.alive and not self.stopped() and time.monotonic() < deadline:
+            time.sleep(0.0005)
 
     def resume(self) -> None:
         self._signal(signal.SIGCONT)
@@ -144,8 +184,9 @@ class Client:
             return f"exit status {self.proc.returncode}, no run record (log: {self.log_path})"
         return f"exit status {self.proc.returncode}: {self.record.get('error')} (log: {self.log_path})"
 
-    def latencies(self, rpcs: tuple[str, ...]) -> dict[str, list[float]]:
+    def calls(self, rpcs: tuple[str, ...] = RPCS) -> dict[str, list[tuple[float, float]]]:
+        """The hot path's calls per RPC from the run record: (start, Unix µs; latency, ms)."""
         bench = (self.record or {}).get("bench")
         if not isinstance(bench, dict):
             return {}
-        return {rpc: [float(v) for v in bench.get(rpc, [])] for rpc in rpcs}
+        return {rpc: [(float(start), float(ms)) for start, ms in bench.get(rpc, [])] for rpc in rpcs}

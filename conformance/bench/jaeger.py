@@ -64,7 +64,7 @@ def server_search_spans(server_service: str, windows: list[tuple[int, int]]) -> 
     """(Milvus Search SERVER spans that started in the windows (µs), how many of them have a parent)."""
     seen = linked = 0
     for start_us, end_us in windows:
-        traces = raw_traces(service=server_service, operation=SERVER_SEARCH_OPERATION, start=start_us, end=end_us, limit=50)
+        traces = raw_traces(service=server_service, operation=SERVER_SEARCH_OPERATION, start=start_us, end=end_us, limit=20)
         for span in (span for trace in traces for span in trace.spans):
             if span.kind == SERVER and span.name == SERVER_SEARCH_OPERATION and start_us <= span.start_us <= end_us:
                 seen += 1
@@ -77,9 +77,10 @@ def check_untraced(service: str, server_service: str, start_us: int, end_us: int
     ran (its blocks: every other client was paused) have no parent, and its own service
     name (the bench gives each client one) sent no span at all.
 
-    Done right after the clients exit: Jaeger keeps 20,000 traces, and an untraced call
-    makes one of its own in Milvus. Another client of the shared Milvus (another
-    session) calling Search traced during those blocks would fail the check."""
+    Every block is looked at: at the hot path's rate (hundreds of calls a second) Milvus
+    2.3.5's own exporter drops most of its spans, so some blocks have none in Jaeger.
+    Another client of the shared Milvus (another session) calling Search traced during
+    those blocks would fail the check."""
     if not windows:
         return {"passed": False, "error": "no measured block to check"}
     deadline = time.monotonic() + UNTRACED_CHECK_TIMEOUT_S

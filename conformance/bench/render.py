@@ -4,18 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conformance.bench.stats import HALF_WIDTH_TARGET, RATIO_TARGET, VISIBLE_TARGET_S, WARM_START_TARGET_S, misses, verdict
+from conformance.bench.profile import CATEGORIES, PROFILE_S
+from conformance.bench.stats import (
+    HALF_WIDTH_TARGET,
+    RATIO_TARGET,
+    THREAD_ROWS,
+    VISIBLE_TARGET_S,
+    WARM_START_TARGET_S,
+    misses,
+    thread_growth,
+    verdict,
+)
 
 DEFINITIONS = {
-    "block": "one client running alone for block_s seconds while every other one is paused; a round is one block of each mode, in random order",
+    "block": "one client running alone for block_s seconds while every other one is paused (SIGSTOP); a round is one block of "
+    "each mode, in random order; a block's calls are those the client started and ended within it (it records each call's start)",
     "p50 ratio": "geometric mean over rounds of (p50 of the mode's block / p50 of the untraced block), with a percentile "
     "bootstrap 95 % CI over rounds (the pair of blocks is resampled as one)",
     "+us": "mean over rounds of the difference of the two blocks' p50, in µs, with its bootstrap CI",
-    "cpu us/call": "CPU time of the client's processes during its block (/proc, all threads) / calls in the block",
+    "cpu us/call": "CPU time of the client's threads during its block (/proc/<pid>/task/*/schedstat, ns) / (calls in the block + 1, "
+    "for the two calls cut by the pauses)",
+    "cpu by thread": "the same CPU split by thread name (digits dropped), summed over all blocks, per call",
     "A/A": "untraced-again against untraced: two identical clients; its CI is the floor of what the bench resolves",
-    "root_s": "client process reaped -> first GET /api/traces/<id> whose answer holds the root span (polled every 20 ms)",
+    "root_s": "a plain traced run (no hot path), started while the bench clients set up: client process reaped -> first "
+    "GET /api/traces/<id> whose answer holds the root span (polled every 20 ms)",
     "complete_s": "client process reaped -> every contract RPC client span has its Milvus SERVER child (polled every 200 ms)",
-    "profiles": "one approach per language, traced and untraced, each a single run; shares are of all samples of the run",
+    "profiles": f"one approach per language: a traced and an untraced client side by side, each profiled during its hot path "
+    f"only ({PROFILE_S:g} s). A sample is export's when the batch processor or the exporter is on its stack; otherwise it belongs "
+    "to the innermost frame that is tracing's (spans, context, the instrumentation's wrappers) or the work's (gRPC, the Milvus SDK, "
+    "the client), runtime and library frames counting for the frame above them; 'other' has neither (GC, idle loops)",
 }
 
 
@@ -95,6 +112,19 @@ def sections(report: dict) -> list[tuple[str, list[list[str]], list[str]]]:
         )
     )
     out.append(("client CPU per call (us, all threads)", cpu, ["approach", "traced", "untraced", "traced - untraced [CI]", "A/A [CI]"]))
+    threads = [
+        [approach, kind, f"{traced:.0f}", f"{untraced:.0f}", f"{traced - untraced:+.0f}"]
+        for approach, result in report["approaches"].items()
+        for kind, traced, untraced in thread_growth(result.get("cpu_by_thread") or {})
+    ]
+    if threads:
+        out.append(
+            (
+                f"where the added CPU runs: the {THREAD_ROWS} thread kinds whose CPU per call grew most, traced against untraced",
+                threads,
+                ["approach", "thread (digits as #)", "traced us/call", "untraced us/call", "added"],
+            )
+        )
     if trims:
         out.append(
             (
@@ -107,16 +137,21 @@ def sections(report: dict) -> list[tuple[str, list[list[str]], list[str]]]:
         if found.get("error"):
             out.append((f"profile {language}: {found['error']}", [], ["-"]))
             continue
-        rows = [[frame, f"{share * 100:.1f}"] for frame, share in found["tracing_entries"]]
+        per_call = found["us_per_call"]
+        rows = [
+            [kind, f"{per_call['traced'][kind]:.0f}", f"{per_call['untraced'][kind]:.0f}", f"{per_call['traced'][kind] - per_call['untraced'][kind]:+.0f}"]
+            for kind in CATEGORIES
+        ]
         out.append(
             (
-                f"profile {found['approach']} ({found['profiler']}): tracing frames on the stack in "
-                f"{found['tracing_share'] * 100:.1f} % of samples traced ({found['untraced_tracing_share'] * 100:.1f} % untraced); "
-                f"samples traced/untraced {found['ms_per_call']['traced']:.3f} / {found['ms_per_call']['untraced']:.3f} ms per hot-path call",
+                f"profile {found['approach']} ({found['profiler']}, hot path only, {found['calls']['traced']} / {found['calls']['untraced']} "
+                f"calls): CPU samples per call by whose work they are; tracing's share of the traced client's {found['tracing_share'] * 100:.1f} %",
                 rows,
-                ["outermost tracing frame (traced run)", "% of samples"],
+                ["samples in", "traced us/call", "untraced us/call", "added"],
             )
         )
+        rows = [[frame, f"{us:.1f}"] for frame, us in found["tracing_entries"]]
+        out.append((f"profile {found['approach']}: the tracing frames that took most (with what they call)", rows, ["frame", "us per call"]))
         rows = [[frame, f"{delta:+.1f}"] for frame, delta in found["leaf_increase"]]
         out.append((f"profile {found['approach']}: leaf frames that grew most, traced - untraced", rows, ["leaf frame", "us per call"]))
     rows = []
@@ -155,8 +190,9 @@ def heading(report: dict) -> list[str]:
         *(["QUICK RUN: a smoke test; its CIs are wide and say little."] if report.get("quick") else []),
         f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gb']} GB; "
         f"load {machine['load_start'][0]:.2f} at start, {load_end:.2f} at end (1-min average); run {report.get('wall_s', 0):.0f} s",
-        f"design: per approach one long-lived client per mode, {settings['rounds']} rounds of {settings['block_s']} s blocks "
-        f"in random order (seed {settings['seed']}); hot path Search + Query, consistency {settings['consistency']}; "
+        f"design: per approach one long-lived client per mode, {settings['warmup_rounds']} unmeasured rounds, then {settings['rounds']} "
+        f"rounds of {settings['block_s']} s blocks in random order (seed {settings['seed']}); hot path Search + Query, "
+        f"consistency {settings['consistency']}; "
         f"targets: p50 ratio <= {RATIO_TARGET} with its 95 % CI half-width <= {HALF_WIDTH_TARGET * 100:g} %",
     ]
 

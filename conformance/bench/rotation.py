@@ -3,14 +3,20 @@ untraced, the A/A control, trims), taking turns in short blocks.
 
 Why not a process per run: a client run spends 6-15 s starting and setting up the
 collection for each few seconds of hot path, and a new process also lands in a new
-phase of the machine's drift. Here every mode starts once; the bench pauses all of
-them (SIGSTOP) and lets one run at a time for `block_s`, in bench.schedule()'s
-randomized order, until every client has finished its DEMO_BENCH_REPEAT iterations.
-blocks.py then cuts each client's calls into those blocks."""
+phase of the machine's drift. Here every mode starts once and sets up while the
+others do; each is paused (SIGSTOP) once its hot path is ready, before its first call
+(DEMO_BENCH_CONTROL). Then they run one at a time for `block_s`, every mode once per
+round in stats.schedule()'s randomized order, while all the others are paused: a few
+warm-up rounds, then the measured ones. The bench notes each block's window and CPU;
+the clients record each call's start, so blocks.py cuts the calls exactly. A client is
+paused for at most a round, well within any call's deadline. At the end every client
+is told to stop and exits as usual."""
 
 from __future__ import annotations
 
 import json
+import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,18 +26,19 @@ from conformance.bench import stats as bench
 from conformance.bench.blocks import Active
 from conformance.bench.clients import Client
 
-MAX_ROUNDS_FACTOR = 4  # the schedule is this much longer than planned; clients that run slow just use more
+READY_POLL_S = 0.02
 
 
 @dataclass
 class Rotation:
-    """What happened to each mode's client: its periods of running, and the wall-clock
-    windows (µs) of its measured blocks (for the untraced check)."""
+    """What happened to each mode's client: its blocks, and how long the set-up and the
+    rounds took."""
 
     clients: dict[str, Client]
     periods: dict[str, list[Active]] = field(default_factory=dict)
-    windows: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     rounds: int = 0
+    setup_s: float = 0.0
+    rounds_s: float = 0.0
 
 
 def scenario_copy(scenario_file: Path, folder: Path, mode: str) -> Path:
@@ -44,64 +51,108 @@ def scenario_copy(scenario_file: Path, folder: Path, mode: str) -> Path:
     return path
 
 
+def thread_kind(name: str) -> str:
+    """A thread's name without its number: 'C2 CompilerThre0' and '...1' are one kind."""
+    return re.sub(r"\d+", "#", name)
+
+
+def cpu_delta(before: dict, after: dict) -> dict[str, int]:
+    """CPU ns per thread kind between two Client.threads() readings (a thread new in
+    `after` counts from zero; one gone by then is lost, with what it spent meanwhile)."""
+    out: dict[str, int] = {}
+    for key, (name, ns) in after.items():
+        spent = ns - before.get(key, (name, 0))[1]
+        if spent > 0:
+            out[thread_kind(name)] = out.get(thread_kind(name), 0) + spent
+    return out
+
+
+def run_block(client: Client, seconds: float) -> tuple[int, int, dict[str, int]]:
+    """Let a paused client run alone for `seconds` -> (window start, end in Unix µs, CPU ns by thread kind)."""
+    before = client.threads()
+    start_us = time.time_ns() // 1000
+    client.run_for(seconds)
+    end_us = time.time_ns() // 1000
+    return start_us, end_us, cpu_delta(before, client.threads())
+
+
+def wait_ready(clients: dict[str, Client], deadline: float, say: Callable[[str], None]) -> None:
+    """Pause each client as soon as its hot path is ready, then let them all go (each one
+    begins when resumed); fail when one exits first or the deadline passes."""
+    waiting = dict(clients)
+    next_note = time.monotonic() + 15
+    while waiting:
+        for name, client in list(waiting.items()):
+            if client.ready:
+                client.pause()
+                del waiting[name]
+            elif not client.alive:
+                raise RuntimeError(f"{client.name} exited before its hot path (log: {client.log_path})")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{', '.join(c.name for c in waiting.values())}: no hot path before the timeout")
+        if time.monotonic() > next_note:
+            say(f"  ... setting up: waiting for {', '.join(waiting)}")
+            next_note += 15
+        time.sleep(READY_POLL_S)
+    for client in clients.values():
+        client.go()
+
+
 def rotate(
     spec: dict,
     modes: dict[str, dict],
-    iterations: int,
-    planned_rounds: int,
+    rounds: int,
     block_s: float,
-    settle_s: float,
+    warmup_rounds: int,
     seed: int,
     timeout_s: float,
     folder: Path,
     say: Callable[[str], None],
+    during_setup: Callable[[], None] | None = None,
 ) -> Rotation:
-    """Start a client per mode (`modes`: name -> clients.json's {"command", "env"}), let
-    them set up together for settle_s, then run them in turns until all have exited."""
-    clients = {}
+    """Start a client per mode (`modes`: name -> clients.json's {"command", "env"}), run
+    `during_setup` meanwhile (in a thread), then the warm-up rounds and the measured ones;
+    then stop every client and wait for its exit."""
+    clients: dict[str, Client] = {}
+    started = time.monotonic()
+    deadline = started + timeout_s
     try:
         for name, mode in modes.items():
-            scenario = scenario_copy(Path(mode["env"]["DEMO_SCENARIO"]), folder, name)
             env = {
-                "DEMO_SCENARIO": str(scenario),
-                "DEMO_BENCH_REPEAT": str(iterations),
+                "DEMO_SCENARIO": str(scenario_copy(Path(mode["env"]["DEMO_SCENARIO"]), folder, name)),
                 # Its own service name: the untraced check looks for spans of the untraced ones.
                 "OTEL_SERVICE_NAME": f"{spec['service_name']}-bench-{name}",
             }
-            clients[name] = Client.start(f"{spec['approach'].replace('/', '-')}-{name}", mode, spec["cwd"], folder, env)
-        result = Rotation(clients, {name: [] for name in modes}, {name: [] for name in modes})
-        started = time.monotonic()
-        deadline = started + timeout_s
-        time.sleep(settle_s)  # setting up: connect, create, insert, index, load (mostly waiting for Milvus)
-        for name, client in clients.items():
-            client.pause()
-            result.periods[name].append(Active(None, started, time.monotonic()))
-        last = None
-        order = bench.schedule(list(modes), planned_rounds * MAX_ROUNDS_FACTOR, seed)
-        for number, round_modes in enumerate(order):
-            alive = [name for name in round_modes if clients[name].alive]
-            if len(alive) <= 1 or time.monotonic() > deadline:
+            clients[name] = Client.start(f"{spec['approach'].replace('/', '-')}-{name}", mode, spec["cwd"], folder, env, hot_path=True)
+        side = threading.Thread(target=during_setup, daemon=True) if during_setup else None
+        if side:
+            side.start()
+        wait_ready(clients, deadline, say)
+        if side:
+            side.join(max(deadline - time.monotonic(), 0))
+        result = Rotation(clients, {name: [] for name in modes}, setup_s=round(time.monotonic() - started, 1))
+        rounds_started = time.monotonic()
+        for number, order in enumerate(bench.schedule(list(modes), warmup_rounds + rounds, seed), start=-warmup_rounds):
+            if time.monotonic() > deadline:
+                say(f"  timeout after {max(number, 0)} rounds")
                 break
-            result.rounds = number + 1
-            for name in alive:
-                client = clients[name]
-                if name == last or not client.alive:
-                    continue  # it would run on without a pause: no marker between the two blocks
-                cpu_before = client.cpu_ms()
-                started_us, resumed = time.time_ns() // 1000, time.monotonic()
-                client.run_for(block_s)
-                paused = time.monotonic()
-                cpu_after = client.cpu_ms()
-                cpu = cpu_after - cpu_before if cpu_after is not None and cpu_before is not None else None
-                result.periods[name].append(Active(number, resumed, paused, cpu))
-                result.windows[name].append((started_us, time.time_ns() // 1000))
-                last = name
+            for name in order:
+                start_us, end_us, cpu = run_block(clients[name], block_s)
+                if number >= 0:
+                    result.periods[name].append(Active(number, start_us, end_us, cpu))
+            exited = [name for name, client in clients.items() if not client.alive]
+            if exited:
+                for name in exited:
+                    clients[name].finish(1)  # its run record says why
+                raise RuntimeError(f"{', '.join(exited)} exited during the rounds: {'; '.join(clients[n].failure() for n in exited)}")
+            result.rounds = max(number + 1, 0)
             if number % 10 == 9:
-                say(f"  round {number + 1}: {sum(c.alive for c in clients.values())} of {len(clients)} clients running")
-        for name, client in clients.items():
-            if client.alive:
-                result.periods[name].append(Active(None, time.monotonic(), time.monotonic()))  # the one it exits in
-            client.finish(max(deadline - time.monotonic(), 1))
+                say(f"  round {number + 1} of {rounds}")
+        result.rounds_s = round(time.monotonic() - rounds_started, 1)
+        for client in clients.values():
+            client.stop()
+        for client in clients.values():
+            client.finish(max(deadline - time.monotonic(), 10))
     except BaseException:
         for client in clients.values():  # paused clients must not outlive the bench
             client.kill()

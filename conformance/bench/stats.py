@@ -60,20 +60,9 @@ def median_or_none(values: Sequence[float | None]) -> float | None:
 
 
 def schedule(modes: Sequence[str], rounds: int, seed: int) -> list[list[str]]:
-    """`rounds` rounds, each every mode once in a random order (reproducible with the seed).
-
-    No mode runs twice in a row across a round boundary: a process's blocks are told
-    apart by the pause between them (blocks.py), and two adjacent blocks would
-    have none."""
+    """`rounds` rounds, each every mode once in a random order (reproducible with the seed)."""
     rng = random.Random(seed)
-    order: list[list[str]] = []
-    for _ in range(rounds):
-        this = list(modes)
-        rng.shuffle(this)
-        if order and len(this) > 1 and this[0] == order[-1][-1]:
-            this[0], this[1] = this[1], this[0]
-        order.append(this)
-    return order
+    return [rng.sample(list(modes), len(modes)) for _ in range(rounds)]
 
 
 # --- paired comparisons with a bootstrap CI ---------------------------------------------
@@ -164,6 +153,32 @@ def verdict(ratio: dict) -> str:
     return "unresolved"
 
 
+THREAD_ROWS = 4
+
+
+def thread_growth(by_mode: dict[str, dict[str, float]]) -> list[tuple[str, float, float]]:
+    """(thread kind, traced, untraced µs per call) of the THREAD_ROWS kinds that grew most."""
+    traced, untraced = by_mode.get("traced") or {}, by_mode.get("untraced") or {}
+    kinds = sorted(set(traced) | set(untraced), key=lambda k: untraced.get(k, 0.0) - traced.get(k, 0.0))
+    return [(kind, traced.get(kind, 0.0), untraced.get(kind, 0.0)) for kind in kinds[:THREAD_ROWS]]
+
+
+def cause(report: dict, approach: str) -> str:
+    """Where a traced client's added time goes, with figures: its added CPU per call and the
+    threads it ran on, and the profile's tracing frames when this approach was profiled."""
+    result = report["approaches"][approach]
+    delta = (((result.get("comparisons") or {}).get("traced") or {}).get("cpu_us_per_call") or {}).get("delta")
+    parts = []
+    if delta:
+        threads = ", ".join(f"{kind} {t - u:+.0f}" for kind, t, u in thread_growth(result.get("cpu_by_thread") or {})[:2])
+        parts.append(f"client CPU {delta['value']:+.0f} us/call (CI {delta['ci'][0]:+.0f}..{delta['ci'][1]:+.0f}; threads {threads})")
+    found = (report.get("profiles") or {}).get(approach.split("/")[0]) or {}
+    if found.get("approach") == approach and "us_per_call" in found:
+        traced = found["us_per_call"]["traced"]
+        parts.append(f"profile: {traced['tracing']:.0f} us/call in tracing's frames, {traced['export']:.0f} in export")
+    return f"; cause: {'; '.join(parts)}" if parts else ""
+
+
 def misses(report: dict) -> list[str]:
     """Each target the report misses or cannot resolve, as one line with its figure."""
     found = []
@@ -177,7 +192,8 @@ def misses(report: dict) -> list[str]:
                 f"; A/A {aa['value']:.3f} (CI {aa['ci'][0]:.3f}-{aa['ci'][1]:.3f})" if aa else ""
             )
             if verdict(ratio) != "met":
-                found.append(f"{approach} {rpc}: {shown} {verdict(ratio)} against <= {RATIO_TARGET}{context}")
+                why = cause(report, approach) if verdict(ratio) == "MISSED" else ""
+                found.append(f"{approach} {rpc}: {shown} {verdict(ratio)} against <= {RATIO_TARGET}{context}{why}")
             if ratio["half_width"] > HALF_WIDTH_TARGET:
                 found.append(f"{approach} {rpc}: p50 ratio CI half-width {ratio['half_width'] * 100:.1f} % > {HALF_WIDTH_TARGET * 100:g} %")
         visible = (result.get("visibility") or {}).get("root_median_s")

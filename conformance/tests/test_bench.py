@@ -1,4 +1,5 @@
-"""The bench's statistics (bench/stats.py), its block cutting (bench/blocks.py) and its tables (bench/render.py)."""
+"""The bench's pure parts: statistics (stats.py), block cutting (blocks.py), CPU readings
+(rotation.py), profile attribution (profile.py) and tables (render.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import pytest
 
 from conformance.bench import render as bench_render
 from conformance.bench import stats as bench
-from conformance.bench.blocks import Active, blocks, interleave, match
+from conformance.bench.blocks import Active, blocks, cpu_by_thread, in_window, pooled
+from conformance.bench.profile import OWNERS, attribute, hot_path_only, summarize
+from conformance.bench.rotation import cpu_delta, thread_kind
 
 RPCS = ("Search", "Query")
 
@@ -30,13 +33,12 @@ def test_summary():
     assert bench.summary([float(v) for v in range(1, 101)]) == {"n": 100, "p50": 50.5, "p95": 95.05, "min": 1.0, "max": 100.0}
 
 
-def test_schedule_is_random_reproducible_and_never_repeats_a_mode_across_rounds():
+def test_schedule_is_random_and_reproducible():
     modes = ["traced", "untraced", "untraced-again", "trim"]
     order = bench.schedule(modes, 200, seed=7)
     assert order == bench.schedule(modes, 200, seed=7)
     assert order != bench.schedule(modes, 200, seed=8)
     assert all(sorted(round_) == sorted(modes) for round_ in order)
-    assert all(a[-1] != b[0] for a, b in zip(order, order[1:]))
     firsts = {round_[0] for round_ in order}
     assert firsts == set(modes)  # every mode gets to go first
 
@@ -96,60 +98,105 @@ def test_verdict_needs_the_whole_ci_on_one_side():
     assert bench.verdict({"ci": [1.03, 1.07]}) == "unresolved"
 
 
-# --- cutting the calls into blocks ----------------------------------------------------
+# --- cutting the calls into blocks, CPU by thread -----------------------------------------
 
 
-def test_interleave_restores_call_order():
-    assert interleave({"Search": [1.0, 2.0], "Query": [3.0, 4.0]}, RPCS) == [
-        ("Search", 1.0), ("Query", 3.0), ("Search", 2.0), ("Query", 4.0)]
+def test_in_window_keeps_only_calls_that_started_and_ended_inside():
+    calls = [(1_000.0, 0.5), (2_000.0, 1.0), (2_500.0, 0.6), (9_000.0, 1.0)]  # (start µs, ms)
+    # The call at 2500 µs ends at 3100 µs, after the window; the one at 1000 starts before it.
+    assert in_window(calls, 1_500, 3_000) == [1.0]
+    assert in_window(calls, 0, 10_000) == [0.5, 1.0, 0.6, 1.0]
+    assert in_window(calls, 3_000, 8_000) == []
+
+
+def client_calls(windows: list[tuple[int, int]], call_us: int = 1_000) -> dict:
+    """A client calling Search then Query back to back, only within the windows, plus one call
+    in flight across each pause (it starts 200 µs before a window ends)."""
+    calls = {"Search": [], "Query": []}
+    for start, end in windows:
+        t, i = start + 50, 0
+        while t + call_us <= end:
+            calls[("Search", "Query")[i % 2]].append((float(t), call_us / 1000))
+            t, i = t + call_us, i + 1
+        calls["Search"].append((float(end - 200), 50.0))  # in flight at the pause: lasts the pause
+    return calls
+
+
+def test_blocks_cut_each_round_exactly_and_drop_short_or_missing_ones():
+    windows = [(0, 40_000), (100_000, 140_000), (200_000, 205_000)]
+    periods = [Active(r, start, end, {"main": 2_100_000, "exporter": 100_000}) for r, (start, end) in enumerate(windows)]
+    found = blocks(client_calls(windows), periods[:1] + periods[2:], RPCS, rounds=4)
+    assert found[1] is None  # no block of this client in round 1
+    assert found[2] is None  # 5 ms: fewer than MIN_CALLS calls per RPC
+    assert found[3] is None  # past the last block
+    first = found[0]
+    assert len(first["calls"]["Search"]) == 20 and len(first["calls"]["Query"]) == 19  # the call in flight is left out
+    assert set(first["calls"]["Search"]) == {1.0}
+    assert first["n"] == 39 and first["cpu_us_per_call"] == 55.0  # 2.2 ms over 39 + 1 calls
+    assert cpu_by_thread(found) == {"main": 52.5, "exporter": 2.5}
+
+
+def test_pooled_merges_two_clients_round_by_round():
+    a = [block([1.0, 3.0], cpu=100.0), None, None]
+    b = [block([2.0], cpu=200.0), block([5.0], cpu=50.0), None]
+    for x in a + b:
+        if x:
+            x.update(n=2, cpu_ns={"main": 1_000})
+    both = pooled(a, b)
+    assert both[0]["calls"]["Search"] == [1.0, 3.0, 2.0] and bench.percentile(both[0]["calls"]["Search"], 50) == 2.0
+    assert both[0]["cpu_us_per_call"] == 150.0 and both[0]["n"] == 4 and both[0]["cpu_ns"] == {"main": 2_000}
+    assert both[1] is b[1] and both[2] is None
     with pytest.raises(ValueError):
-        interleave({"Search": [1.0], "Query": []}, RPCS)
+        pooled(a, b[:2])
 
 
-def calls_of(*blocks_ms: list[float], pause_ms: float = 1000.0) -> list[tuple[str, float]]:
-    """A client's calls: each block's, after one call that took the pause before it."""
-    out = [("Search", 3.0)]  # the settle phase
-    for block_ms in blocks_ms:
-        out.append(("Query", pause_ms))
-        out += [("Search" if i % 2 else "Query", ms) for i, ms in enumerate(block_ms)]
-    return out
+def test_cpu_delta_sums_threads_by_kind_and_counts_new_threads_from_zero():
+    before = {(1, 1): ("java", 1_000), (1, 2): ("C2 CompilerThre0", 500), (1, 3): ("gone", 70)}
+    after = {(1, 1): ("java", 4_000), (1, 2): ("C2 CompilerThre0", 900), (1, 4): ("C2 CompilerThre1", 100)}
+    assert cpu_delta(before, after) == {"java": 3_000, "C# CompilerThre#": 500}
+    assert thread_kind("GC Thread#0") == "GC Thread##"
+    assert cpu_delta(after, after) == {}
 
 
-def periods_of(*rounds: tuple[int | None, float], pause_s: float = 1.0) -> list[Active]:
-    out, clock = [], 0.0
-    for number, seconds in rounds:
-        out.append(Active(number, clock, clock + seconds, 4.2))
-        clock += seconds + pause_s
-    return out
+# --- profiles --------------------------------------------------------------------------
+
+PY = OWNERS["python"]
 
 
-def test_match_assigns_calls_from_the_end_and_leaves_out_the_exit_block():
-    calls = calls_of([10.0] * 20, [10.0] * 20, [10.0] * 20)
-    matched = match(calls, periods_of((None, 5.0), (0, 0.2), (1, 0.2), (2, 0.2)))
-    assert sorted(matched) == [0, 1]  # round 2 is the block the client exited in
-    assert all(len(segment) == 20 for segment in matched.values())
+def test_attribute_tells_export_tracing_and_the_work_apart():
+    wrapper = "_InterceptorUnaryUnaryMultiCallable.with_call (opentelemetry/instrumentation/grpc/grpcext/_interceptor.py)"
+    call = ["hot_path (/w/python/milvus_demo/scenario.py)", "MilvusClient.search (pymilvus/milvus_client.py)", wrapper]
+    # The instrumentation wraps the call: what gRPC does below it is the work's ...
+    assert attribute([*call, "_channel.__call__ (grpc/_channel.py)", "_run (threading.py)"], PY) == ("work", "_channel.__call__ (grpc/_channel.py)")
+    # ... what the wrapper does itself, with the library code it calls, is tracing's.
+    assert attribute([*call, "Tracer.start_span (opentelemetry/sdk/trace/__init__.py)", "uuid4 (uuid.py)"], PY)[0] == "tracing"
+    # The batch processor's thread is export's, even where it calls gRPC to send.
+    worker = ["_bootstrap (threading.py)", "BatchProcessor.worker (opentelemetry/sdk/_shared_internal/__init__.py)"]
+    assert attribute([*worker, "_channel.__call__ (grpc/_channel.py)"], PY) == ("export", worker[1])
+    assert attribute(["_bootstrap (threading.py)", "wait (threading.py)"], PY) == ("other", None)
 
 
-def test_match_ignores_a_stall_shorter_than_the_pause():
-    calls = calls_of([10.0] * 10 + [300.0] + [10.0] * 9, [10.0] * 20, [10.0] * 20)
-    matched = match(calls, periods_of((None, 5.0), (0, 0.5), (1, 0.2), (2, 0.2)))
-    assert len(matched[0]) == 20 and ("Query", 300.0) in matched[0]
+def test_summarize_gives_us_per_call_by_category_and_the_frames_that_grew():
+    span = "Tracer.start_span (opentelemetry/sdk/trace/__init__.py)"
+    work = ["hot_path (/w/milvus_demo/scenario.py)", "_channel.__call__ (grpc/_channel.py)"]
+    traced = [(work, 30.0), ([work[0], span], 6.0), (["BatchProcessor.worker (opentelemetry/sdk/_shared_internal/x.py)"], 4.0)]
+    untraced = [(work, 30.0), (["gc"], 1.0)]
+    found = summarize(traced, untraced, PY, {"traced": 100, "untraced": 200})
+    assert found["us_per_call"]["traced"] == {"export": 40.0, "tracing": 60.0, "work": 300.0, "other": 0.0}
+    assert found["us_per_call"]["untraced"] == {"export": 0.0, "tracing": 0.0, "work": 150.0, "other": 5.0}
+    assert found["tracing_share"] == 0.25
+    assert found["tracing_entries"][0] == (span, 60.0)
+    assert found["leaf_increase"][0] == ("_channel.__call__ (grpc/_channel.py)", 150.0)
+    with pytest.raises(ValueError, match="no call"):
+        summarize(traced, untraced, PY, {"traced": 0, "untraced": 1})
 
 
-def test_match_splits_where_a_pause_fell_between_two_calls():
-    calls = [("Search", 3.0), ("Query", 1000.0)] + [("Search", 10.0)] * 40 + [("Query", 1000.0)] + [("Search", 10.0)] * 20
-    matched = match(calls, periods_of((None, 5.0), (0, 0.2), (1, 0.2), (2, 0.2)))
-    assert sorted(matched) == [0, 1] and len(matched[0]) == len(matched[1]) == 20
-
-
-def test_blocks_gives_one_entry_per_round_with_cpu_per_call():
-    latencies = {"Search": [], "Query": []}
-    for _, ms in calls_of([2.0] * 20, [2.0] * 20, [2.0] * 20, pause_ms=900.0):
-        latencies["Search" if len(latencies["Search"]) == len(latencies["Query"]) else "Query"].append(ms)
-    found = blocks(latencies, periods_of((None, 5.0), (0, 0.04), (1, 0.04), (2, 0.04), pause_s=0.9), RPCS, rounds=3)
-    assert found[2] is None
-    assert [len(b["calls"]["Search"]) + len(b["calls"]["Query"]) for b in found[:2]] == [20, 20]
-    assert found[0]["cpu_us_per_call"] == 200.0  # 4.2 ms over 20 calls and the marker
+def test_hot_path_only_keeps_every_thread_between_the_first_and_last_hot_sample():
+    samples = [(["main", "setup"], 1.0, 0.0), (["main", "hotPath x"], 1.0, 5.0), (["exporter"], 1.0, 6.0),
+               (["main", "hotPath x"], 1.0, 9.0), (["main", "exit"], 1.0, 12.0)]
+    assert hot_path_only(samples, "hotPath ") == [(["main", "hotPath x"], 1.0), (["exporter"], 1.0), (["main", "hotPath x"], 1.0)]
+    with pytest.raises(ValueError, match="no sample in the hot path"):
+        hot_path_only(samples[:1], "hotPath ")
 
 
 # --- the tables -----------------------------------------------------------------------
@@ -170,20 +217,22 @@ def report(ratio: float = 1.02, half: float = 0.01, quick: bool = False) -> dict
     return {
         "quick": quick,
         "wall_s": 600.0,
-        "settings": {"rounds": 36, "block_s": 0.4, "seed": 1, "consistency": "Bounded"},
+        "settings": {"rounds": 36, "block_s": 0.4, "warmup_rounds": 4, "seed": 1, "consistency": "Bounded"},
         "machine": {"cpu": "Test CPU", "cores": 2, "memory_gb": 4.0, "load_start": [0.5, 0, 0], "load_end": [0.7, 0, 0]},
         "approaches": {
             "go/otelgrpc": {
                 "comparisons": {"traced": figures(ratio, half), "untraced-again": figures(1.0), "deferred-export": figures(1.01)},
                 "untraced_checks": {"untraced": {"passed": True}, "untraced-again": {"passed": True}},
                 "visibility": {"root_median_s": 0.02, "complete_median_s": 2.0},
+                "cpu_by_thread": {"traced": {"otelgrpc": 500.0}, "untraced": {"otelgrpc": 400.0}},
             },
             "node/sdk": {"error": "node/sdk traced: exit status 1"},
         },
         "profiles": {
-            "go": {"approach": "go/otelgrpc", "profiler": "pprof", "tracing_share": 0.2, "untraced_tracing_share": 0.0,
-                   "ms_per_call": {"traced": 0.5, "untraced": 0.4},
-                   "tracing_entries": [["go.opentelemetry.io/otel/sdk/trace.(*recordingSpan).End", 0.05]],
+            "go": {"approach": "go/otelgrpc", "profiler": "pprof", "tracing_share": 0.2, "calls": {"traced": 9000, "untraced": 9500},
+                   "us_per_call": {"traced": {"export": 10.0, "tracing": 40.0, "work": 200.0, "other": 5.0},
+                                   "untraced": {"export": 0.0, "tracing": 0.0, "work": 198.0, "other": 5.0}},
+                   "tracing_entries": [["go.opentelemetry.io/otel/sdk/trace.(*recordingSpan).End", 5.5]],
                    "leaf_increase": [["runtime.mallocgc", 12.5]]},
         },
     }
@@ -198,6 +247,8 @@ def test_render_prints_every_table_with_cis_and_verdicts():
     assert any(line.split()[:2] == ["go/otelgrpc", "deferred-export"] for line in text.splitlines())
     assert any(line.split()[:4] == ["go/otelgrpc", "500", "400", "+100"] for line in text.splitlines())
     assert "runtime.mallocgc" in text and "+12.5" in text
+    assert any(line.split() == ["tracing", "40", "0", "+40"] for line in text.splitlines())
+    assert any(line.split() == ["go/otelgrpc", "otelgrpc", "500", "400", "+100"] for line in text.splitlines())
     assert "machine: Test CPU, 2 cores, 4.0 GB; load 0.50 at start, 0.70 at end" in text
     assert "targets missed or unresolved:" in text
     assert "QUICK RUN" not in text
@@ -213,8 +264,14 @@ def test_a_quick_run_says_so_in_text_and_markdown():
 def test_misses_name_wide_cis_and_unresolved_ratios():
     assert bench.misses(report()) == []
     found = bench.misses(report(ratio=1.04, half=0.04))
-    assert any("unresolved" in line and "A/A 1.000" in line for line in found)
+    assert any("unresolved" in line and "A/A 1.000" in line and "cause" not in line for line in found)
     assert any("CI half-width 4.0 % > 3 %" in line for line in found)
+
+
+def test_a_missed_target_names_its_cause_with_figures():
+    line = next(line for line in bench.misses(report(ratio=1.08)) if "MISSED" in line)
+    assert "cause: client CPU +100 us/call (CI +90..+110; threads otelgrpc +100)" in line
+    assert "profile: 40 us/call in tracing's frames, 10 in export" in line
 
 
 def test_table_aligns_columns():

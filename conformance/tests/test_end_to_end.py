@@ -124,6 +124,26 @@ def test_faults_stay_within_bounds(stack, tmp_path):
     assert stackctl.MILVUS.healthy()
 
 
+def test_quick_bench_cuts_every_approachs_blocks_and_proves_the_untraced_clients(stack, tmp_path):
+    """`nox -s bench -- --quick` over every approach: each client's hot path waits for go, takes
+    its turns and ends when told (DEMO_BENCH_CONTROL); its calls fall into the bench's blocks by
+    their start; the untraced clients sent no span; both reports say QUICK."""
+    returncode, output = run_nox("-s", "bench", "--", "--quick", "--no-stack-starts", env=dict(os.environ, DEMO_REPORTS_DIR=str(tmp_path)))
+    assert returncode == 0, output[-3000:]
+    report = json.loads((tmp_path / "bench.json").read_text())
+    assert report["quick"] and list(report["approaches"]) == [a.id for a in APPROACHES]
+    rounds = report["settings"]["rounds"]
+    for approach, result in report["approaches"].items():
+        assert result["rounds"] == rounds, approach
+        # A block is lost only when it holds fewer than MIN_CALLS calls per RPC (a stall).
+        assert all(found >= rounds - 1 for found in result["blocks"].values()), (approach, result["blocks"])
+        for name, comparison in result["comparisons"].items():
+            assert set(comparison["rpcs"]) == {"Search", "Query"}, (approach, name)
+            assert comparison["cpu_us_per_call"]["b"]["value"] > 0, (approach, name)
+        assert result["untraced_checks"] and all(check["passed"] for check in result["untraced_checks"].values()), approach
+    assert (tmp_path / "bench.md").read_text().count("QUICK RUN") == 1
+
+
 # The Java agent's own option to record gRPC request metadata: it puts the authorization header on every span.
 CAPTURE_AUTHORIZATION = {"OTEL_INSTRUMENTATION_GRPC_CLIENT_REQUEST_METADATA_INCLUDED": "authorization"}
 

@@ -1,7 +1,7 @@
 """One run: the root span around the scenario, and the run record (conformance/SCENARIO.md).
 
 Settings: MILVUS_URI, MILVUS_TOKEN, DEMO_APPROACH, DEMO_SCENARIO, DEMO_RUN_RECORD,
-DEMO_BENCH_REPEAT, DEMO_PAUSE_AFTER, DEMO_PAUSE_S, and the standard OTEL_* variables,
+DEMO_BENCH_REPEAT, DEMO_BENCH_CONTROL, DEMO_PAUSE_AFTER, DEMO_PAUSE_S, and the standard OTEL_* variables,
 read by whichever SDK setup the approach made."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import re
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Callable
 
 from opentelemetry import propagate, trace
@@ -101,6 +102,7 @@ def main(default_approach: str, flush: Callable[[], object]) -> int:
                 uri,
                 data,
                 bench_repeat(),
+                bench_control=Path(os.environ["DEMO_BENCH_CONTROL"]) if os.environ.get("DEMO_BENCH_CONTROL") else None,
                 token=os.environ.get("MILVUS_TOKEN", ""),
                 pause_after=os.environ.get("DEMO_PAUSE_AFTER") or None,
                 pause_s=float(os.environ.get("DEMO_PAUSE_S") or 10),

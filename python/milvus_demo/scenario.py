@@ -22,6 +22,9 @@ CONNECT_TIMEOUT_S = 5  # the contract: give up connecting within 10 s
 # with it, it stops retrying after that long. Flush and load take ~4 s here; the contract
 # wants a step to fail within 30 s of Milvus dying.
 CALL_TIMEOUT_S = 15
+# DEMO_BENCH_CONTROL: how often and how long the hot path looks for `go` (conformance/SCENARIO.md).
+BENCH_POLL_S = 0.002
+BENCH_GO_TIMEOUT_S = 600
 
 # pymilvus logs every failed call and retry, some with a traceback; a failed run says
 # what failed in one line of its own.
@@ -83,17 +86,31 @@ def query(client: MilvusClient, data: Data, consistency: str) -> list:
     )
 
 
-def hot_path(client: MilvusClient, data: Data, repeat: int) -> tuple[dict[str, list[float]], float]:
-    """Search and query, `repeat` times each: the client-side latency of every call, in ms,
-    and the CPU time the whole process (exporter thread included) spent meanwhile, in ms."""
-    latencies: dict[str, list[float]] = {"Search": [], "Query": []}
+def hot_path(
+    client: MilvusClient, data: Data, repeat: int, control: Path | None = None
+) -> tuple[dict[str, list[list[float]]], float]:
+    """Search and query, up to `repeat` times each: every call's start (Unix time, µs) and
+    client-side latency (ms), and the CPU time the whole process (exporter thread included)
+    spent meanwhile, in ms. With a control folder (DEMO_BENCH_CONTROL), it says `ready` there,
+    waits for `go` and stops early once `stop` appears (conformance/SCENARIO.md)."""
+    calls: dict[str, list[list[float]]] = {"Search": [], "Query": []}
+    stop = control / "stop" if control else None
+    if control:
+        (control / "ready").touch()
+        deadline = time.monotonic() + BENCH_GO_TIMEOUT_S
+        while not (control / "go").exists() and not stop.exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"DEMO_BENCH_CONTROL: no go in {control} within {BENCH_GO_TIMEOUT_S} s")
+            time.sleep(BENCH_POLL_S)
     cpu_started = time.process_time()
     for _ in range(repeat):
+        if stop and stop.exists():
+            break
         for rpc, call in (("Search", search), ("Query", query)):
-            started = time.perf_counter()
+            started_us, started = time.time_ns() // 1000, time.perf_counter()
             call(client, data, data.bench_consistency)
-            latencies[rpc].append(round((time.perf_counter() - started) * 1000, 3))
-    return latencies, round((time.process_time() - cpu_started) * 1000, 1)
+            calls[rpc].append([started_us, round((time.perf_counter() - started) * 1000, 3)])
+    return calls, round((time.process_time() - cpu_started) * 1000, 1)
 
 
 def connect(uri: str, token: str) -> MilvusClient:
@@ -112,6 +129,7 @@ def run(
     data: Data,
     bench_repeat: int = 0,
     *,
+    bench_control: Path | None = None,
     token: str = "",
     pause_after: str | None = None,
     pause_s: float = 10,
@@ -166,7 +184,7 @@ def run(
             query(client, data, data.consistency)
         if bench_repeat > 0:
             with step("bench"):
-                bench = hot_path(client, data, bench_repeat)
+                bench = hot_path(client, data, bench_repeat, bench_control)
         with step("delete"):
             client.delete(data.collection, filter=data.delete_filter, timeout=CALL_TIMEOUT_S)
         try:

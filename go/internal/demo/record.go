@@ -21,9 +21,9 @@ type runRecord struct {
 	DurationS   float64 `json:"duration_s"`
 	ExitStatus  int     `json:"exit_status"`
 	Error       *string `json:"error"`
-	// Bench holds the hot path's client-side latencies in ms per call ("Search", "Query"),
+	// Bench holds the hot path's calls ("Search", "Query"): [start µs, latency ms] each,
 	// only when DEMO_BENCH_REPEAT is set.
-	Bench map[string][]float64 `json:"bench,omitempty"`
+	Bench benchCalls `json:"bench,omitempty"`
 	// BenchCPUMs is the process's CPU time during the hot path, in ms.
 	BenchCPUMs float64 `json:"bench_cpu_ms,omitempty"`
 }

@@ -22,7 +22,7 @@ const connectTimeout = 5 * time.Second
 // runScenario runs the steps of conformance/SCENARIO.md against the Milvus of
 // s (MILVUS_URI, MILVUS_TOKEN), dialling with dialOptions (the approach's
 // instrumentation), and returns the hot path's latencies when s.BenchRepeat > 0.
-func runScenario(r *runner, d Data, s Settings, dialOptions []grpc.DialOption) (bench map[string][]float64, benchCPU float64) {
+func runScenario(r *runner, d Data, s Settings, dialOptions []grpc.DialOption) (bench benchCalls, benchCPU float64) {
 	var c *milvusclient.Client
 	r.step("connect", func(ctx context.Context) (err error) {
 		ctx, cancel := context.WithTimeout(ctx, connectTimeout)
@@ -116,7 +116,7 @@ func runScenario(r *runner, d Data, s Settings, dialOptions []grpc.DialOption) (
 
 	if s.BenchRepeat > 0 {
 		r.step("bench", func(ctx context.Context) (err error) {
-			bench, benchCPU, err = hotPath(ctx, c, d, s.BenchRepeat)
+			bench, benchCPU, err = hotPath(ctx, c, d, s.BenchRepeat, s.BenchControl)
 			return err
 		})
 	}

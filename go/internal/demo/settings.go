@@ -31,6 +31,9 @@ type Settings struct {
 	// variable, so the client reads it and sets up no tracing at all.
 	Traced      bool
 	BenchRepeat int // DEMO_BENCH_REPEAT: how often the hot path runs after query; 0 skips it
+	// BenchControl (DEMO_BENCH_CONTROL) is the folder where the hot path says "ready"
+	// and finds "stop" (nox -s bench); empty, it runs BenchRepeat times.
+	BenchControl string
 	// PauseAfter (DEMO_PAUSE_AFTER) names the step after which the client
 	// sleeps Pause (DEMO_PAUSE_S), so that nox -s faults can kill Milvus there.
 	PauseAfter string
@@ -45,6 +48,7 @@ func SettingsFromEnv(approach string, getenv func(string) string) (Settings, err
 		ScenarioPath: or(getenv("DEMO_SCENARIO"), defaultScenarioPath),
 		Token:        getenv("MILVUS_TOKEN"),
 		RunRecord:    getenv("DEMO_RUN_RECORD"),
+		BenchControl: getenv("DEMO_BENCH_CONTROL"),
 		PauseAfter:   getenv("DEMO_PAUSE_AFTER"),
 		Pause:        defaultPause,
 		Traced:       !strings.EqualFold(strings.TrimSpace(getenv("OTEL_SDK_DISABLED")), "true"),

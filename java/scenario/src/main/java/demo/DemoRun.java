@@ -29,7 +29,9 @@ public final class DemoRun {
                     env("MILVUS_URI", "http://127.0.0.1:19530"), System.getenv("MILVUS_TOKEN"), data);
             Scenario.Pause pause = new Scenario.Pause(
                     env("DEMO_PAUSE_AFTER", ""), Math.round(Double.parseDouble(env("DEMO_PAUSE_S", "10")) * 1000));
-            new Scenario(milvus, data, Integer.parseInt(env("DEMO_BENCH_REPEAT", "0")), pause).run(record);
+            Bench.Plan bench = new Bench.Plan(
+                    Integer.parseInt(env("DEMO_BENCH_REPEAT", "0")), env("DEMO_BENCH_CONTROL", ""));
+            new Scenario(milvus, data, bench, pause).run(record);
         } catch (RunFailure e) {
             record.failed(e.getMessage(), e.exitStatus());
         } catch (Exception e) {

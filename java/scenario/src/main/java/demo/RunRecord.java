@@ -60,7 +60,7 @@ final class RunRecord {
         fields.put("exit_status", exitStatus);
         fields.put("error", error);
         if (bench != null) {
-            fields.put("bench", bench.latencies());
+            fields.put("bench", bench.calls());
             fields.put("bench_cpu_ms", bench.cpuMs());
         }
         String json = new GsonBuilder().serializeNulls().disableHtmlEscaping().create().toJson(fields);

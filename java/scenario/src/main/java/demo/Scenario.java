@@ -11,13 +11,13 @@ final class Scenario {
     private final Spans spans = new Spans();
     private final MilvusSteps milvus;
     private final ScenarioData data;
-    private final int benchRepeat;
+    private final Bench.Plan bench;
     private final Pause pause;
 
-    Scenario(MilvusSteps milvus, ScenarioData data, int benchRepeat, Pause pause) {
+    Scenario(MilvusSteps milvus, ScenarioData data, Bench.Plan bench, Pause pause) {
         this.milvus = milvus;
         this.data = data;
-        this.benchRepeat = benchRepeat;
+        this.bench = bench;
         this.pause = pause;
     }
 
@@ -60,8 +60,8 @@ final class Scenario {
         step("load", milvus::load);
         step("search", () -> milvus.search(data.consistency()));
         step("query", () -> milvus.query(data.consistency()));
-        if (benchRepeat > 0) {
-            record.bench(step("bench", () -> Bench.run(milvus, data.benchConsistency(), benchRepeat)));
+        if (bench.enabled()) {
+            record.bench(step("bench", () -> Bench.run(milvus, data.benchConsistency(), bench)));
         }
         step("delete", milvus::delete);
         try {
