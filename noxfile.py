@@ -210,8 +210,8 @@ def client_specs(session: nox.Session, name: str) -> tuple[Path, list[str]]:
 def bench(session: nox.Session) -> None:
     """What tracing costs per approach (paired blocks, CIs), where its CPU goes, how fast traces and the stack are.
 
-    Restarts the stack for the start-up figures (unless --no-stack-starts), so Jaeger
-    forgets earlier traces. Options: `nox -s bench -- --help`; a smoke run: `-- --quick`."""
+    Restarts the stack once for the start-up figures (not with --quick or --no-stack-starts).
+    Options: `nox -s bench -- --help`; a smoke run: `-- --quick`; the design: conformance/bench/README.md."""
     session.install("-r", "conformance/requirements.txt", "py-spy")  # py-spy: the Python profile
     spec_file, rest = client_specs(session, "bench")
     session.run("python", "-m", "conformance.bench", "--clients", str(spec_file), *rest)

@@ -24,7 +24,7 @@ DEFINITIONS = {
     "+us": "mean over rounds of the difference of the two blocks' p50, in µs, with its bootstrap CI",
     "cpu us/call": "CPU time of the client's threads during its block (/proc/<pid>/task/*/schedstat, ns) / (calls in the block + 1, "
     "for the two calls cut by the pauses)",
-    "cpu by thread": "the same CPU split by thread name (digits dropped), summed over all blocks, per call",
+    "cpu by thread": "the same CPU split by thread name (less a trailing number), summed over all blocks, per call",
     "A/A": "untraced-again against untraced: two identical clients; its CI is the floor of what the bench resolves",
     "root_s": "a plain traced run (no hot path), started while the bench clients set up: client process reaped -> first "
     "GET /api/traces/<id> whose answer holds the root span (polled every 20 ms)",
@@ -122,7 +122,7 @@ def sections(report: dict) -> list[tuple[str, list[list[str]], list[str]]]:
             (
                 f"where the added CPU runs: the {THREAD_ROWS} thread kinds whose CPU per call grew most, traced against untraced",
                 threads,
-                ["approach", "thread (digits as #)", "traced us/call", "untraced us/call", "added"],
+                ["approach", "thread (name less its number)", "traced us/call", "untraced us/call", "added"],
             )
         )
     if trims:

@@ -52,8 +52,9 @@ def scenario_copy(scenario_file: Path, folder: Path, mode: str) -> Path:
 
 
 def thread_kind(name: str) -> str:
-    """A thread's name without its number: 'C2 CompilerThre0' and '...1' are one kind."""
-    return re.sub(r"\d+", "#", name)
+    """A thread's name without its trailing number: 'GC Thread#0' and 'GC Thread#1' are one
+    kind (Linux keeps 15 characters: 'C2 CompilerThread0' is 'C2 CompilerThre')."""
+    return re.sub(r"\d+$", "", name)
 
 
 def cpu_delta(before: dict, after: dict) -> dict[str, int]:
@@ -116,6 +117,7 @@ def rotate(
     clients: dict[str, Client] = {}
     started = time.monotonic()
     deadline = started + timeout_s
+    side = threading.Thread(target=during_setup, daemon=True) if during_setup else None
     try:
         for name, mode in modes.items():
             env = {
@@ -124,7 +126,6 @@ def rotate(
                 "OTEL_SERVICE_NAME": f"{spec['service_name']}-bench-{name}",
             }
             clients[name] = Client.start(f"{spec['approach'].replace('/', '-')}-{name}", mode, spec["cwd"], folder, env, hot_path=True)
-        side = threading.Thread(target=during_setup, daemon=True) if during_setup else None
         if side:
             side.start()
         wait_ready(clients, deadline, say)
@@ -156,5 +157,7 @@ def rotate(
     except BaseException:
         for client in clients.values():  # paused clients must not outlive the bench
             client.kill()
+        if side and side.is_alive():
+            side.join(timeout_s)  # its own client ends within its timeout
         raise
     return result

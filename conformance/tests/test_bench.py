@@ -151,10 +151,10 @@ def test_pooled_merges_two_clients_round_by_round():
 
 
 def test_cpu_delta_sums_threads_by_kind_and_counts_new_threads_from_zero():
-    before = {(1, 1): ("java", 1_000), (1, 2): ("C2 CompilerThre0", 500), (1, 3): ("gone", 70)}
-    after = {(1, 1): ("java", 4_000), (1, 2): ("C2 CompilerThre0", 900), (1, 4): ("C2 CompilerThre1", 100)}
-    assert cpu_delta(before, after) == {"java": 3_000, "C# CompilerThre#": 500}
-    assert thread_kind("GC Thread#0") == "GC Thread##"
+    before = {(1, 1): ("java", 1_000), (1, 2): ("GC Thread#0", 500), (1, 3): ("gone", 70)}
+    after = {(1, 1): ("java", 4_000), (1, 2): ("GC Thread#0", 900), (1, 4): ("GC Thread#1", 100), (1, 5): ("C1 CompilerThre", 7)}
+    assert cpu_delta(before, after) == {"java": 3_000, "GC Thread#": 500, "C1 CompilerThre": 7}
+    assert thread_kind("grpc-default-wo") == "grpc-default-wo"
     assert cpu_delta(after, after) == {}
 
 
