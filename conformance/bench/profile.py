@@ -252,9 +252,9 @@ def profile_pair(spec: dict, language: str, approach: str, folder: Path, timeout
             if language == "python":
                 spies[mode] = attach_py_spy(client, folder / f"{approach.replace('/', '-')}-{mode}", PROFILE_S)
         time.sleep(PROFILE_S)
+        ended_us = time.time_ns() // 1000
         for spy in spies.values():
             spy.wait(timeout=PROFILE_S + 30)
-        ended_us = time.time_ns() // 1000
         for client in clients.values():
             client.stop()
         for client in clients.values():

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conformance.approaches import find, load_all
+from conformance.bench.jaeger import check_untraced
 from conformance.checks import evaluate
 from conformance.jaeger import Jaeger, load_run
 from conformance.runs import load_scenario
@@ -142,6 +143,27 @@ def test_quick_bench_cuts_every_approachs_blocks_and_proves_the_untraced_clients
             assert comparison["cpu_us_per_call"]["b"]["value"] > 0, (approach, name)
         assert result["untraced_checks"] and all(check["passed"] for check in result["untraced_checks"].values()), approach
     assert (tmp_path / "bench.md").read_text().count("QUICK RUN") == 1
+
+
+@pytest.mark.parametrize("traced", [True, False], ids=["traced-fails", "untraced-passes"])
+def test_the_untraced_check_fails_on_a_traced_client(stack, tmp_path, traced):
+    """The bench's proof that an untraced client sent nothing (bench/jaeger.py), on a real
+    hot path: it fails for a traced client, for both reasons, and passes for an untraced one."""
+    approach = find(APPROACHES, "go/otelgrpc")
+    assert (approach.folder / approach.run[0]).exists(), "the main job's test builds this client first"
+    service = f"{approach.service_name(SCENARIO)}-untraced-check-{traced}"
+    record_file = tmp_path / "go.json"
+    disabled = {} if traced else {"OTEL_SDK_DISABLED": "true"}
+    client = run_client(approach, record_file, OTEL_SERVICE_NAME=service, DEMO_BENCH_REPEAT="200", **disabled)
+    assert client.returncode == 0, client.stderr[-2000:]
+    calls = json.loads(record_file.read_text())["bench"]["Search"]
+    window = (int(calls[0][0]), int(calls[-1][0] + calls[-1][1] * 1000))
+    check = check_untraced(service, SCENARIO["server_service"], window[0] - 60_000_000, window[1] + 60_000_000, [window])
+    assert check["server_search_spans"] > 0, check
+    if traced:
+        assert not check["passed"] and check["client_spans"] > 0 and check["server_search_spans_with_parent"] > 0, check
+    else:
+        assert check["passed"], check
 
 
 # The Java agent's own option to record gRPC request metadata: it puts the authorization header on every span.
