@@ -104,30 +104,32 @@ class Client:
                     found.append(int(entry.name))
         return found
 
+    def _tasks(self) -> list[tuple[int, Path]]:
+        """(pid, /proc/<pid>/task/<tid>) of every thread of the client's processes."""
+        return [(pid, task) for pid in self._pids() for task in Path(f"/proc/{pid}/task").glob("*")]
+
     def threads(self) -> dict[tuple[int, int], tuple[str, int]]:
         """Every thread of the client's processes: (pid, tid) -> (its name, ns it spent on a CPU
         so far). schedstat counts in ns; /proc's utime and stime only in 10 ms ticks."""
         found = {}
-        for pid in self._pids():
-            for task in Path(f"/proc/{pid}/task").glob("*"):
-                try:
-                    ns = int((task / "schedstat").read_text().split()[0])
-                    name = (task / "comm").read_text().strip()
-                except (OSError, ValueError, IndexError):
-                    continue  # the thread ended meanwhile
-                found[(pid, int(task.name))] = (name, ns)
+        for pid, task in self._tasks():
+            try:
+                ns = int((task / "schedstat").read_text().split()[0])
+                name = (task / "comm").read_text().strip()
+            except (OSError, ValueError, IndexError):
+                continue  # the thread ended meanwhile
+            found[(pid, int(task.name))] = (name, ns)
         return found
 
     def stopped(self) -> bool:
         """Every thread of the client's processes is stopped (or gone)."""
-        for pid in self._pids():
-            for task in Path(f"/proc/{pid}/task").glob("*"):
-                try:
-                    state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
-                except (OSError, IndexError):
-                    continue
-                if state not in ("T", "t", "Z", "X"):
-                    return False
+        for _, task in self._tasks():
+            try:
+                state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if state not in ("T", "t", "Z", "X"):
+                return False
         return True
 
     def _signal(self, sig: int) -> None:

@@ -72,18 +72,19 @@ def test_main_job_conforms_in_every_approach(stack, tmp_path):
 
 
 def run_client(approach, record_file: Path, **overrides: str) -> subprocess.CompletedProcess:
-    """One approach's client as its nox session runs it, with some settings changed."""
-    env = dict(
-        os.environ,
-        MILVUS_URI=stackctl.MILVUS_URI,
-        MILVUS_TOKEN=stackctl.milvus_token() or "",
-        OTEL_SERVICE_NAME=approach.service_name(SCENARIO),
-        OTEL_EXPORTER_OTLP_ENDPOINT=stackctl.OTLP_GRPC_ENDPOINT,
-        OTEL_EXPORTER_OTLP_PROTOCOL="grpc",  # the Java agent's default is http/protobuf
-        DEMO_APPROACH=approach.name,
-        DEMO_RUN_RECORD=str(record_file),
-        **{**approach.env, **overrides},
-    )
+    """One approach's client as its nox session runs it, with some settings changed (any of them)."""
+    env = {
+        **os.environ,
+        "MILVUS_URI": stackctl.MILVUS_URI,
+        "MILVUS_TOKEN": stackctl.milvus_token() or "",
+        "OTEL_SERVICE_NAME": approach.service_name(SCENARIO),
+        "OTEL_EXPORTER_OTLP_ENDPOINT": stackctl.OTLP_GRPC_ENDPOINT,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",  # the Java agent's default is http/protobuf
+        "DEMO_APPROACH": approach.name,
+        "DEMO_RUN_RECORD": str(record_file),
+        **approach.env,
+        **overrides,
+    }
     return subprocess.run(approach.run, cwd=approach.folder, env=env, capture_output=True, text=True, timeout=300)
 
 
