@@ -19,8 +19,8 @@ from conformance.bench.stats import (
 DEFINITIONS = {
     "block": "one client running alone for block_s seconds while every other one is paused (SIGSTOP); a round is one block of "
     "each mode, in random order; a block's calls are those the client started and ended within it (it records each call's start)",
-    "p50 ratio": "geometric mean over rounds of (p50 of the mode's block / p50 of the untraced block), with a percentile "
-    "bootstrap 95 % CI over rounds (the pair of blocks is resampled as one)",
+    "p50 ratio": "geometric mean over rounds of (p50 of the mode's block / p50 of both untraced clients' blocks together; for "
+    "the A/A, of untraced-again's / untraced's), with a percentile bootstrap 95 % CI over rounds (a round is resampled whole)",
     "+us": "mean over rounds of the difference of the two blocks' p50, in µs, with its bootstrap CI",
     "cpu us/call": "CPU time of the client's threads during its block (/proc/<pid>/task/*/schedstat, ns) / (calls in the block + 1, "
     "for the two calls cut by the pauses)",

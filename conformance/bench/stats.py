@@ -157,9 +157,11 @@ THREAD_ROWS = 4
 
 
 def thread_growth(by_mode: dict[str, dict[str, float]]) -> list[tuple[str, float, float]]:
-    """(thread kind, traced, untraced µs per call) of the THREAD_ROWS kinds that grew most."""
+    """(thread kind, traced, untraced µs per call) of the THREAD_ROWS kinds that grew most,
+    leaving out those that idle (under 1 µs per call in both)."""
     traced, untraced = by_mode.get("traced") or {}, by_mode.get("untraced") or {}
-    kinds = sorted(set(traced) | set(untraced), key=lambda k: untraced.get(k, 0.0) - traced.get(k, 0.0))
+    busy = {k for k in set(traced) | set(untraced) if max(traced.get(k, 0.0), untraced.get(k, 0.0)) >= 1}
+    kinds = sorted(busy, key=lambda k: untraced.get(k, 0.0) - traced.get(k, 0.0))
     return [(kind, traced.get(kind, 0.0), untraced.get(kind, 0.0)) for kind in kinds[:THREAD_ROWS]]
 
 

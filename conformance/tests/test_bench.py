@@ -224,7 +224,7 @@ def report(ratio: float = 1.02, half: float = 0.01, quick: bool = False) -> dict
                 "comparisons": {"traced": figures(ratio, half), "untraced-again": figures(1.0), "deferred-export": figures(1.01)},
                 "untraced_checks": {"untraced": {"passed": True}, "untraced-again": {"passed": True}},
                 "visibility": {"root_median_s": 0.02, "complete_median_s": 2.0},
-                "cpu_by_thread": {"traced": {"otelgrpc": 500.0}, "untraced": {"otelgrpc": 400.0}},
+                "cpu_by_thread": {"traced": {"otelgrpc": 500.0, "idle": 0.4}, "untraced": {"otelgrpc": 400.0}},
             },
             "node/sdk": {"error": "node/sdk traced: exit status 1"},
         },
@@ -249,6 +249,7 @@ def test_render_prints_every_table_with_cis_and_verdicts():
     assert "runtime.mallocgc" in text and "+12.5" in text
     assert any(line.split() == ["tracing", "40", "0", "+40"] for line in text.splitlines())
     assert any(line.split() == ["go/otelgrpc", "otelgrpc", "500", "400", "+100"] for line in text.splitlines())
+    assert not any(line.split()[:2] == ["go/otelgrpc", "idle"] for line in text.splitlines())
     assert "machine: Test CPU, 2 cores, 4.0 GB; load 0.50 at start, 0.70 at end" in text
     assert "targets missed or unresolved:" in text
     assert "QUICK RUN" not in text
