@@ -51,7 +51,7 @@ function loadSettings(approach, env = process.env) {
     // user:password, or undefined (no authentication). Never printed, recorded or put on a span.
     token: env.MILVUS_TOKEN || undefined,
     repeat: benchRepeat(env.DEMO_BENCH_REPEAT || '0'),
-    // DEMO_BENCH_CONTROL: the folder where the hot path says `ready` and finds `stop` (nox -s bench).
+    // DEMO_BENCH_CONTROL: the folder where the hot path says `ready` and finds `go` and `stop` (nox -s bench).
     benchControl: env.DEMO_BENCH_CONTROL || null,
     // DEMO_PAUSE_AFTER: the step after which the run pauses (nox -s faults kills Milvus there).
     pauseAfter: env.DEMO_PAUSE_AFTER || null,

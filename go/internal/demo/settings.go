@@ -32,7 +32,7 @@ type Settings struct {
 	Traced      bool
 	BenchRepeat int // DEMO_BENCH_REPEAT: how often the hot path runs after query; 0 skips it
 	// BenchControl (DEMO_BENCH_CONTROL) is the folder where the hot path says "ready"
-	// and finds "stop" (nox -s bench); empty, it runs BenchRepeat times.
+	// and finds "go" and "stop" (nox -s bench); empty, it runs BenchRepeat times at once.
 	BenchControl string
 	// PauseAfter (DEMO_PAUSE_AFTER) names the step after which the client
 	// sleeps Pause (DEMO_PAUSE_S), so that nox -s faults can kill Milvus there.
