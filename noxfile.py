@@ -29,11 +29,15 @@ from pathlib import Path
 
 import nox
 
+# The `nox` console script, unlike `python -m nox`, leaves this folder off sys.path; the
+# project's packages (conformance, stack) are imported from it, never installed.
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
 from conformance.approaches import Approach, BuildStep, ManifestError, languages, load_all
 from conformance.runs import RUNS_DIR  # DEMO_RUNS_DIR, the same for the clients and the suite
 from stack.stackctl import MILVUS_URI, OTLP_GRPC_ENDPOINT, milvus_token
 
-ROOT = Path(__file__).resolve().parent
 SCENARIO_FILE = ROOT / "conformance" / "scenario.json"
 STACK = [sys.executable, str(ROOT / "stack" / "stackctl.py")]
 CLIENT_TIMEOUT_S = 600
@@ -147,6 +151,7 @@ def bench_spec(approach: Approach) -> dict:
         "cwd": str(approach.folder),
         "service_name": env["OTEL_SERVICE_NAME"],
         "untraced_switch": approach.untraced_switch,
+        "settle_s": approach.bench_settle_s,
         "traced": {"command": approach.run, "env": env},
         "untraced": {"command": approach.untraced_run or approach.run, "env": {**env, **approach.untraced_env}},
     }

@@ -52,6 +52,7 @@ class Approach:
     untraced_run: list[str] | None = None
     untraced_env: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_UNTRACED_ENV))
     token_leak: str = "not known"  # the setting that would put MILVUS_TOKEN on a span
+    bench_settle_s: float = 0.0  # the bench lets each client run alone this long first (a JIT's warm-up)
 
     @property
     def id(self) -> str:
@@ -85,6 +86,12 @@ def _env(value, where: str) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise ManifestError(f"{where}: want a table of strings")
     return dict(value)
+
+
+def _seconds(value, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ManifestError(f"{where}: want a number of seconds >= 0")
+    return float(value)
 
 
 REQUIRED = ("description", "run", "link_fix", "untraced_switch")
@@ -124,6 +131,7 @@ def _approach(language: str, name: str, table: dict, top: dict, path: Path) -> A
         untraced_run=_strings(table["untraced_run"], f"{where}.untraced_run") if "untraced_run" in table else None,
         untraced_env=_env(table.get("untraced_env", DEFAULT_UNTRACED_ENV), f"{where}.untraced_env"),
         token_leak=table.get("token_leak", "not known"),
+        bench_settle_s=_seconds(top.get("bench_settle_s", 0), f"{_shown(path)} bench_settle_s"),
     )
 
 

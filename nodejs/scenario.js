@@ -6,7 +6,7 @@ const path = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
 const { MilvusClient, DataType, ErrorCode } = require('@zilliz/milvus2-sdk-node');
 const { vectorOf } = require('./settings');
-const { step: tracedStep } = require('./step');
+const { step: tracedStep, Told } = require('./step');
 
 // Bounds on every Milvus RPC, so that a dead or hung Milvus fails the step instead of
 // hanging: each call gets RPC_TIMEOUT_MS (the SDK's default is 15 s), and the SDK
@@ -19,6 +19,15 @@ const RPC_RETRIES = 1;
 // gRPC status codes of a Milvus that was not reached: UNAVAILABLE (14, nothing listens)
 // and DEADLINE_EXCEEDED (4, it never answered).
 const UNREACHABLE = new Set([14, 4]);
+// Milvus's answer to Connect when it refuses the credentials (a wrong MILVUS_TOKEN, or none).
+const UNAUTHENTICATED = 16;
+
+// The same line in every language, and never the token itself.
+function credentialsRefused(token, cause) {
+  return new Told(token
+    ? "Milvus refused the credentials in MILVUS_TOKEN; the stack's are in .stack/milvus-token"
+    : "Milvus requires credentials: MILVUS_TOKEN is not set; the stack's are in .stack/milvus-token", { cause });
+}
 
 // Most SDK calls resolve with an error status instead of rejecting.
 function check(response) {
@@ -116,6 +125,9 @@ async function runScenario(s) {
       try {
         await client.connectPromise;
       } catch (err) {
+        if (err?.code === UNAUTHENTICATED) {
+          throw credentialsRefused(s.token, err);
+        }
         if (!UNREACHABLE.has(err?.code)) {
           throw err;
         }

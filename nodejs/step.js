@@ -5,6 +5,10 @@ const { trace, SpanStatusCode } = require('@opentelemetry/api');
 
 const tracer = trace.getTracer('milvus-otel-demo');
 
+// A failure already said in one line for the user: a step that fails with it makes it
+// the run's error as it is, without the step's name.
+class Told extends Error {}
+
 // Some Milvus SDK calls throw the bare status object rather than an Error.
 function toError(err) {
   if (err instanceof Error) {
@@ -30,7 +34,7 @@ function step(name, fn, { expectError = false } = {}) {
       const error = toError(err);
       recordError(span, error);
       if (!expectError) {
-        throw new Error(`${name}: ${error.message}`, { cause: error });
+        throw error instanceof Told ? error : new Error(`${name}: ${error.message}`, { cause: error });
       }
       return undefined;
     } finally {
@@ -44,4 +48,4 @@ function step(name, fn, { expectError = false } = {}) {
   });
 }
 
-module.exports = { tracer, step, toError, recordError };
+module.exports = { tracer, step, toError, recordError, Told };

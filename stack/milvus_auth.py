@@ -1,10 +1,11 @@
-"""Gives the demo its own Milvus user, with a fresh random password, at each Milvus start.
+"""Gives the demo a new Milvus user with a random password, and drops the old one.
 
-Run by stackctl.py with the Milvus venv's Python once Milvus is healthy:
+Run by stackctl.py with the Milvus venv's Python when the stored token no longer works
+(a fresh Milvus, lost data) and on `stackctl.py rotate`:
 `python milvus_auth.py URI TOKEN_FILE ROOT_PASSWORD_FILE`. Authorization is on
-(milvus_standalone.py); root's well-known default password is replaced by a random
-one the first time, kept in ROOT_PASSWORD_FILE. Secrets are written only to files of
-mode 0600, never printed.
+(milvus_standalone.py). Root's well-known default password is replaced by a random one
+the first time, kept in ROOT_PASSWORD_FILE. Secrets are written only to files of mode
+0600, never printed.
 """
 
 from __future__ import annotations
@@ -57,11 +58,11 @@ def main(uri: str, token_file: Path, root_file: Path) -> int:
     password = secrets.token_urlsafe(24)
     client.create_user(user, password)
     client.grant_role(user, "admin")
-    for old in client.list_users():
-        if old.startswith(USER_PREFIX) and old != user:
-            client.drop_user(old)
     wait_until_admin(uri, f"{user}:{password}")
     write_secret(token_file, f"{user}:{password}")
+    for old in client.list_users():  # only now: the old token served until the new one could
+        if old.startswith(USER_PREFIX) and old != user:
+            client.drop_user(old)
     print(f"Milvus user {user!r} created; its token is in {token_file} (mode 0600)")
     return 0
 

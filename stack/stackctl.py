@@ -1,4 +1,5 @@
-"""The shared Milvus + Jaeger stack: `python stack/stackctl.py up|down|status`.
+"""The shared Milvus + Jaeger stack: `python stack/stackctl.py up|down|status|rotate`
+(rotate: a new Milvus user and password for the demo).
 
 Two backends, chosen by STACK_BACKEND:
 - embedded (default): real servers from package registries, no Docker. Milvus is
@@ -397,39 +398,83 @@ def jaeger_env() -> dict:
     return {**port_env(), "STACK_HOST": HOST, "STACK_JAEGER_DATA": str(JAEGER_DATA)}
 
 
-def start_component(component: Component, state: dict) -> None:
+def launch(component: Component, state: dict) -> subprocess.Popen | None:
+    """Start the component, or None when ours already runs healthy."""
     if running_pgid(state, component.name) and component.healthy():
         say(f"{component.name} already running and healthy (process group {state[component.name]['pgid']}); reusing it")
-        return
+        return None
     if running_pgid(state, component.name):
         stop_group(component.name, state[component.name]["pgid"])
     check_ports_free(component)
     if component is JAEGER:
-        cmd = [ensure_jaeger_built(), "--config", JAEGER_MODULE / "config.yaml"]
-        env, timeout_s = jaeger_env(), JAEGER_START_TIMEOUT_S
+        cmd, env = [ensure_jaeger_built(), "--config", JAEGER_MODULE / "config.yaml"], jaeger_env()
     else:
-        cmd = [ensure_milvus_installed(), STACK_DIR / "milvus_standalone.py", MILVUS_DATA]
-        env, timeout_s = milvus_env(), MILVUS_START_TIMEOUT_S
+        cmd, env = [ensure_milvus_installed(), STACK_DIR / "milvus_standalone.py", MILVUS_DATA], milvus_env()
     say(f"starting {component.name} ...")
     proc, log = _spawn(component.name, cmd, env)
     state[component.name] = {"pgid": proc.pid, "log": str(log), "started_at": time.time()}
     save_state(state)
-    try:
-        took = wait_until(component.name, component.healthy, timeout_s, alive=lambda: proc.poll() is None, log=log)
-    except StackError:
-        stop_group(component.name, proc.pid)
-        raise
+    return proc
+
+
+def await_ready(component: Component, state: dict, proc: subprocess.Popen) -> None:
+    timeout_s = JAEGER_START_TIMEOUT_S if component is JAEGER else MILVUS_START_TIMEOUT_S
+    log = Path(state[component.name]["log"])
+    wait_until(component.name, component.healthy, timeout_s, alive=lambda: proc.poll() is None, log=log)
+    took = time.time() - state[component.name]["started_at"]  # from its start: the components start together
     state[component.name]["ready_after_s"] = round(took, 2)
     save_state(state)
     say(f"{component.name} ready in {took:.1f} s (log: {log})")
-    if component is MILVUS:
-        create_milvus_user()
 
 
-def create_milvus_user() -> None:
-    """A fresh user and random password at each Milvus start (stack/milvus_auth.py)."""
+def start_components(state: dict) -> None:
+    """Start what does not run healthy, all at once (Milvus's exporter retries until Jaeger
+    listens), and wait for each; on a failure stop what this started."""
+    launched: list[tuple[Component, subprocess.Popen]] = []
+    try:
+        for component in COMPONENTS:
+            if proc := launch(component, state):
+                launched.append((component, proc))
+        for component, proc in launched:
+            await_ready(component, state, proc)
+    except BaseException:
+        for component, proc in launched:
+            stop_group(component.name, proc.pid)
+        raise
+
+
+def token_works(token: str) -> bool:
+    """Whether our Milvus takes `token` and lets it drop a collection, as the scenario does.
+    Asked through Milvus's REST API, with the standard library (milvus_auth.py needs pymilvus
+    and a second to import it)."""
+    def ask(path: str, body: dict | None = None) -> dict:
+        request = urllib.request.Request(
+            f"{LOCAL_MILVUS_URI}/v1/vector/{path}",
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())
+
+    try:
+        if ask("collections").get("code") != 200:  # 1800 "user hasn't authenticated"
+            return False
+        dropped = ask("collections/drop", {"collectionName": "otel_demo_grant_probe"})  # none such: the privilege is what counts
+    except (OSError, ValueError):
+        return False
+    return "permission deny" not in str(dropped.get("message", "")).lower()
+
+
+def ensure_milvus_user(rotate: bool = False) -> None:
+    """The demo's user (.stack/milvus-token), kept while its token works: Milvus 2.3.5 applies
+    a new user's grant ~26 s after creating it. A new one (stack/milvus_auth.py) when the token
+    fails, or with `rotate`."""
+    token = milvus_token()
+    if not rotate and token and token_works(token):
+        say(f"the demo's Milvus user {token.split(':')[0]!r} still works; keeping it")
+        return
     _run_step(
-        "creating the demo's Milvus user",
+        "a new Milvus user for the demo",
         [ensure_milvus_installed(), STACK_DIR / "milvus_auth.py", LOCAL_MILVUS_URI, MILVUS_TOKEN_FILE, MILVUS_ROOT_PASSWORD_FILE],
         180,  # milvus_auth.py waits up to 120 s for Milvus to apply the new grant
     )
@@ -454,10 +499,8 @@ def up_embedded() -> None:
     for component in COMPONENTS:
         if not running_pgid(state, component.name):
             check_ports_free(component)
-    for component in COMPONENTS:
-        start_component(component, state)
-    if milvus_token() is None:  # a Milvus started before authentication came in
-        create_milvus_user()
+    start_components(state)
+    ensure_milvus_user()
 
 
 def down_embedded() -> None:
@@ -506,7 +549,7 @@ def up_docker() -> None:
         took = wait_until(component.name, component.healthy, MILVUS_START_TIMEOUT_S)
         say(f"{component.name} ready in {took:.1f} s")
     save_state({"backend": "docker"})
-    create_milvus_user()
+    ensure_milvus_user()
 
 
 # --- external backend: a Milvus and a Jaeger run elsewhere ----------------------
@@ -591,9 +634,18 @@ def status() -> int:
     return 0 if all_healthy else 3
 
 
+def rotate() -> None:
+    """A new user and password for the demo; the old user is dropped once the new one works."""
+    if backend() == "external":
+        raise StackError("STACK_BACKEND=external: the Milvus user is yours to manage (MILVUS_TOKEN)")
+    if not MILVUS.healthy():
+        raise StackError("Milvus is not running; `python stack/stackctl.py up` starts it")
+    ensure_milvus_user(rotate=True)
+
+
 @contextlib.contextmanager
 def exclusive(command: str):
-    """One up or down at a time: two at once would both build, install and start."""
+    """One up, down or rotate at a time: two at once would both build, install and start."""
     if command == "status":
         yield
         return
@@ -616,7 +668,7 @@ def exclusive(command: str):
 
 
 def main(argv: list[str]) -> int:
-    commands = {"up": up, "down": down, "status": status}
+    commands = {"up": up, "down": down, "status": status, "rotate": rotate}
     if len(argv) != 1 or argv[0] not in commands:
         print(f"usage: python stack/stackctl.py {{{'|'.join(commands)}}}", file=sys.stderr)
         return 2

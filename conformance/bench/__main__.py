@@ -105,6 +105,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--warmup-rounds", type=int, help=f"unmeasured rounds first (default {DEFAULTS['warmup_rounds'][0]}, --quick {DEFAULTS['warmup_rounds'][1]})"
     )
+    parser.add_argument(
+        "--settle", type=float, help="seconds each client runs its hot path alone before the warm-up rounds (default: its language's bench_settle_s)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="the block order's random seed (default 1)")
     parser.add_argument("--visibility-runs", type=int, help="plain traced runs per approach timed to Jaeger, during the set-up (default 1, --quick 0)")
     parser.add_argument("--warm-starts", type=int, default=1, help="warm stack starts after the cold one (default 1)")
@@ -121,8 +124,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             setattr(args, name, quick if args.quick else default)
     if args.quick:
         args.no_trims = args.no_profiles = args.no_stack_starts = True
-    if args.rounds < 2 or args.block <= 0 or args.warmup_rounds < 0 or args.visibility_runs < 0:
-        parser.error("want --rounds >= 2, --block > 0, --warmup-rounds >= 0 and --visibility-runs >= 0")
+    if args.rounds < 2 or args.block <= 0 or args.warmup_rounds < 0 or args.visibility_runs < 0 or (args.settle or 0) < 0:
+        parser.error("want --rounds >= 2, --block > 0, --warmup-rounds >= 0, --visibility-runs >= 0 and --settle >= 0")
     return args
 
 
@@ -165,12 +168,16 @@ def measure(spec: dict, approach: str, args: argparse.Namespace, jaeger: Jaeger)
     """The rotation of one approach, with its visibility runs during the set-up ->
     its figures (comparisons, blocks, CPU by thread, untraced checks, visibility); failures."""
     modes, variants = modes_of(spec, approach, args)
-    say(f"{approach}: {len(modes)} clients ({', '.join(modes)}); {args.warmup_rounds} + {args.rounds} rounds of {args.block} s blocks")
+    settle_s = spec["settle_s"] if args.settle is None else args.settle
+    say(
+        f"{approach}: {len(modes)} clients ({', '.join(modes)}); {settle_s} s alone each, "
+        f"then {args.warmup_rounds} + {args.rounds} rounds of {args.block} s blocks"
+    )
     visibility: list[dict] = []
     result: dict = {"modes": variants}
     try:
         rotation = rotate(
-            spec, modes, args.rounds, args.block, args.warmup_rounds, args.seed, args.client_timeout, BENCH_DIR, say,
+            spec, modes, args.rounds, args.block, args.warmup_rounds, settle_s, args.seed, args.client_timeout, BENCH_DIR, say,
             lambda: visibility_runs(spec, approach, jaeger, args.visibility_runs, args.client_timeout, visibility),
         )
     except RuntimeError as error:
@@ -188,6 +195,7 @@ def measure(spec: dict, approach: str, args: argparse.Namespace, jaeger: Jaeger)
     per_mode = {name: blocks(client.calls(RPCS), rotation.periods[name], RPCS, rotation.rounds) for name, client in rotation.clients.items()}
     result.update(
         setup_s=rotation.setup_s,
+        settle_s=rotation.settle_s,
         rounds_s=rotation.rounds_s,
         rounds=rotation.rounds,
         blocks={name: sum(b is not None for b in found) for name, found in per_mode.items()},

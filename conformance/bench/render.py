@@ -190,7 +190,8 @@ def heading(report: dict) -> list[str]:
         *(["QUICK RUN: a smoke test; its CIs are wide and say little."] if report.get("quick") else []),
         f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gb']} GB; "
         f"load {machine['load_start'][0]:.2f} at start, {load_end:.2f} at end (1-min average); run {report.get('wall_s', 0):.0f} s",
-        f"design: per approach one long-lived client per mode, {settings['warmup_rounds']} unmeasured rounds, then {settings['rounds']} "
+        f"design: per approach one long-lived client per mode, each first alone for its language's bench_settle_s, "
+        f"{settings['warmup_rounds']} unmeasured rounds, then {settings['rounds']} "
         f"rounds of {settings['block_s']} s blocks in random order (seed {settings['seed']}); hot path Search + Query, "
         f"consistency {settings['consistency']}; "
         f"targets: p50 ratio <= {RATIO_TARGET} with its 95 % CI half-width <= {HALF_WIDTH_TARGET * 100:g} %",

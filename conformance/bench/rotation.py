@@ -38,6 +38,7 @@ class Rotation:
     periods: dict[str, list[Active]] = field(default_factory=dict)
     rounds: int = 0
     setup_s: float = 0.0
+    settle_s: float = 0.0
     rounds_s: float = 0.0
 
 
@@ -105,6 +106,7 @@ def rotate(
     rounds: int,
     block_s: float,
     warmup_rounds: int,
+    settle_s: float,
     seed: int,
     timeout_s: float,
     folder: Path,
@@ -112,8 +114,9 @@ def rotate(
     during_setup: Callable[[], None] | None = None,
 ) -> Rotation:
     """Start a client per mode (`modes`: name -> clients.json's {"command", "env"}), run
-    `during_setup` meanwhile (in a thread), then the warm-up rounds and the measured ones;
-    then stop every client and wait for its exit."""
+    `during_setup` meanwhile (in a thread); let each client run its hot path alone for
+    `settle_s` (a JIT compiles only while its process runs), then the warm-up rounds and the
+    measured ones; then stop every client and wait for its exit."""
     clients: dict[str, Client] = {}
     started = time.monotonic()
     deadline = started + timeout_s
@@ -132,6 +135,11 @@ def rotate(
         if side:
             side.join(max(deadline - time.monotonic(), 0))
         result = Rotation(clients, {name: [] for name in modes}, setup_s=round(time.monotonic() - started, 1))
+        if settle_s > 0:
+            settling = time.monotonic()
+            for client in clients.values():
+                run_block(client, settle_s)
+            result.settle_s = round(time.monotonic() - settling, 1)
         rounds_started = time.monotonic()
         for number, order in enumerate(bench.schedule(list(modes), warmup_rounds + rounds, seed), start=-warmup_rounds):
             if time.monotonic() > deadline:

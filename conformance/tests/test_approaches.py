@@ -50,6 +50,9 @@ def test_a_manifest_declares_each_approach_once(tmp_path):
     assert two.env == {"OTEL_TRACES_EXPORTER": "otlp"}
     assert two.build == [BuildStep(["make"], ["src/*"], ["out.bin"])]
     assert one.service_name({"client_service_prefix": "milvus-client-"}) == "milvus-client-demo-one"
+    assert one.bench_settle_s == two.bench_settle_s == 0
+    settled = load(manifest(tmp_path, GOOD.replace('order = 5', 'order = 5\nbench_settle_s = 2.5')))
+    assert [approach.bench_settle_s for approach in settled] == [2.5, 2.5]
 
 
 @pytest.mark.parametrize(
@@ -60,6 +63,8 @@ def test_a_manifest_declares_each_approach_once(tmp_path):
         (lambda text: text.replace('run = ["true"]\nlink_fix', 'run = "true"\nlink_fix', 1), "run: want a list of strings"),
         (lambda text: text.replace('language = "demo"', ""), "needs `language`"),
         (lambda text: text + "\n[oops", "approaches.toml"),
+        (lambda text: text.replace('order = 5', 'order = 5\nbench_settle_s = "8 s"'), "bench_settle_s: want a number of seconds >= 0"),
+        (lambda text: text.replace('order = 5', 'order = 5\nbench_settle_s = -1'), "bench_settle_s: want a number of seconds >= 0"),
     ],
 )
 def test_a_broken_manifest_is_named_in_one_line(tmp_path, change, message):

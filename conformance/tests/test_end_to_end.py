@@ -6,56 +6,46 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from conformance.approaches import find, load_all
+from conformance.approaches import find
 from conformance.bench.jaeger import check_untraced
 from conformance.checks import evaluate
 from conformance.jaeger import Jaeger, load_run
-from conformance.runs import load_scenario
+from conformance.tests.e2e import (
+    APPROACHES,
+    PYTHON_M_NOX,
+    ROOT,
+    SCENARIO,
+    STACKCTL,
+    nox_on_path,
+    run_client,
+    run_nox,
+    stack_command,
+    without_pythonpath,
+)
 from stack import stackctl
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
-SCENARIO = load_scenario()
-APPROACHES = load_all()
-STACKCTL = [sys.executable, str(ROOT / "stack" / "stackctl.py")]
-MAIN_JOB_TIMEOUT_S = 60 * 60
 
 
-def stack_command(command: str, timeout_s: int) -> int:
-    """Runs stackctl with its progress shown live (a first start builds Jaeger for minutes)."""
-    return subprocess.run([*STACKCTL, command], timeout=timeout_s, stdout=sys.__stderr__, stderr=sys.__stderr__).returncode
+def test_nox_on_path_lists_what_python_m_nox_lists():
+    listings = [
+        subprocess.run([*nox, "--no-color", "-l"], cwd=ROOT, env=without_pythonpath(), capture_output=True, text=True, timeout=120)
+        for nox in (nox_on_path(), PYTHON_M_NOX)
+    ]
+    for listing in listings:
+        assert listing.returncode == 0, listing.stderr[-2000:]
+    assert listings[0].stdout == listings[1].stdout
+    assert "* conformance ->" in listings[0].stdout
 
 
-@pytest.fixture(scope="module")
-def stack():
-    """Starts the stack; stops it at the end unless it was running before."""
-    was_running = stack_command("status", 60) == 0
-    assert stack_command("up", stackctl.JAEGER_BUILD_TIMEOUT_S + stackctl.MILVUS_START_TIMEOUT_S + 60) == 0
-    yield was_running
-    if not was_running:
-        stack_command("down", 120)
-
-
-def run_nox(*args: str, env: dict) -> tuple[int, str]:
-    """`python -m nox ARGS`, its output relayed as it comes (a first run builds for minutes)."""
-    command = ["timeout", str(MAIN_JOB_TIMEOUT_S), sys.executable, "-m", "nox", "--no-color", *args]
-    lines = []
-    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as nox:
-        for line in nox.stdout:
-            lines.append(line)
-            print(f"  | {line}", end="", file=sys.__stderr__, flush=True)
-    return nox.returncode, "".join(lines)
-
-
-def test_main_job_conforms_in_every_approach(stack, tmp_path):
-    returncode, output = run_nox(env=dict(os.environ, DEMO_REPORTS_DIR=str(tmp_path)))
+def test_main_job_conforms_in_every_approach(main_job):
+    """The main job as most people start it: plain `nox` from the project's folder."""
+    returncode, output, reports = main_job.returncode, main_job.output, main_job.reports
     assert "already running and healthy" in output, "the sessions should reuse the running stack"
-    report = json.loads((tmp_path / "conformance.json").read_text())["approaches"]
+    report = json.loads((reports / "conformance.json").read_text())["approaches"]
     failures = {
         f"{approach}: {check}": row["reason"]
         for approach, checks in report.items()
@@ -64,38 +54,19 @@ def test_main_job_conforms_in_every_approach(stack, tmp_path):
     }
     assert not failures, json.dumps(failures, indent=2)
     assert list(report) == [approach.id for approach in APPROACHES]
-    page = (tmp_path / "conformance.html").read_text()
+    page = (reports / "conformance.html").read_text()
     for approach in APPROACHES:
         assert f'<svg class="waterfall" data-approach="{approach.id}"' in page
-    assert "| server_links |" in (tmp_path / "conformance.md").read_text()
+    assert "| server_links |" in (reports / "conformance.md").read_text()
     assert returncode == 0, output[-3000:]
 
 
-def run_client(approach, record_file: Path, **overrides: str) -> subprocess.CompletedProcess:
-    """One approach's client as its nox session runs it, with some settings changed (any of them)."""
-    env = {
-        **os.environ,
-        "MILVUS_URI": stackctl.MILVUS_URI,
-        "MILVUS_TOKEN": stackctl.milvus_token() or "",
-        "OTEL_SERVICE_NAME": approach.service_name(SCENARIO),
-        "OTEL_EXPORTER_OTLP_ENDPOINT": stackctl.OTLP_GRPC_ENDPOINT,
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",  # the Java agent's default is http/protobuf
-        "DEMO_APPROACH": approach.name,
-        "DEMO_RUN_RECORD": str(record_file),
-        **approach.env,
-        **overrides,
-    }
-    return subprocess.run(approach.run, cwd=approach.folder, env=env, capture_output=True, text=True, timeout=300)
-
-
-def test_unplugged_link_fails_and_names_the_cause(stack, tmp_path):
+def test_unplugged_link_fails_and_names_the_cause(main_job, tmp_path):
     """OTel Python's default id generator (traceparent flags 03) must break the link, visibly:
     the zero-code approach as the main job built it, with its one fix undone by a setting."""
     approach = find(APPROACHES, "python/zero-code")
-    venv_bin = ROOT / ".nox" / "python-approach-zero-code" / "bin"
-    assert venv_bin.is_dir(), "the main job's test builds this virtualenv first"
     record_file = tmp_path / "python.json"
-    client = run_client(approach, record_file, PATH=f"{venv_bin}:{os.environ['PATH']}", OTEL_PYTHON_ID_GENERATOR="random")
+    client = run_client(approach, record_file, OTEL_PYTHON_ID_GENERATOR="random")
     assert client.returncode == 0, client.stderr[-2000:]
     record = json.loads(record_file.read_text())
     assert record["traceparent"].endswith("-03")
@@ -137,7 +108,9 @@ def test_quick_bench_cuts_every_approachs_blocks_and_proves_the_untraced_clients
     rounds = report["settings"]["rounds"]
     for approach, result in report["approaches"].items():
         assert result["rounds"] == rounds, approach
-        # A block is lost only when it holds fewer than MIN_CALLS calls per RPC (a stall).
+        # A block is lost only when it holds fewer than MIN_CALLS (10) calls per RPC. Measured here
+        # (quick run, 2 cores): the fewest Search calls in any block were 17 (node/sdk) and, with
+        # Java's settling (bench_settle_s), 22 (java/sdk); one stall of half a block can still lose one.
         assert all(found >= rounds - 1 for found in result["blocks"].values()), (approach, result["blocks"])
         for name, comparison in result["comparisons"].items():
             assert set(comparison["rpcs"]) == {"Search", "Query"}, (approach, name)
@@ -147,11 +120,10 @@ def test_quick_bench_cuts_every_approachs_blocks_and_proves_the_untraced_clients
 
 
 @pytest.mark.parametrize("traced", [True, False], ids=["traced-fails", "untraced-passes"])
-def test_the_untraced_check_fails_on_a_traced_client(stack, tmp_path, traced):
+def test_the_untraced_check_fails_on_a_traced_client(main_job, tmp_path, traced):
     """The bench's proof that an untraced client sent nothing (bench/jaeger.py), on a real
     hot path: it fails for a traced client, for both reasons, and passes for an untraced one."""
     approach = find(APPROACHES, "go/otelgrpc")
-    assert (approach.folder / approach.run[0]).exists(), "the main job's test builds this client first"
     service = f"{approach.service_name(SCENARIO)}-untraced-check-{traced}"
     record_file = tmp_path / "go.json"
     disabled = {} if traced else {"OTEL_SDK_DISABLED": "true"}
@@ -171,7 +143,7 @@ def test_the_untraced_check_fails_on_a_traced_client(stack, tmp_path, traced):
 CAPTURE_AUTHORIZATION = {"OTEL_INSTRUMENTATION_GRPC_CLIENT_REQUEST_METADATA_INCLUDED": "authorization"}
 
 
-def test_capturing_grpc_metadata_leaks_the_token_and_no_credentials_names_it(stack, tmp_path):
+def test_capturing_grpc_metadata_leaks_the_token_and_no_credentials_names_it(main_job, tmp_path):
     approach = find(APPROACHES, "java/agent")
     token = stackctl.milvus_token()
     assert token, "the stack makes a Milvus user at each start"
@@ -189,6 +161,34 @@ def test_capturing_grpc_metadata_leaks_the_token_and_no_credentials_names_it(sta
     assert token not in result.reason and token.split(":")[1] not in result.reason
 
 
+def test_rotate_makes_a_new_user_and_drops_the_old_one(main_job, tmp_path):
+    """`stackctl.py rotate`: a new user and password, private; the old token is refused from then on."""
+    approach = find(APPROACHES, "go/otelgrpc")
+    old = stackctl.milvus_token()
+    rotated = subprocess.run([*STACKCTL, "rotate"], capture_output=True, text=True, timeout=240)
+    assert rotated.returncode == 0, rotated.stderr[-2000:]
+    new = stackctl.milvus_token()
+    assert new and new.split(":")[0] != old.split(":")[0] and new.split(":")[1] != old.split(":")[1]
+    assert stackctl.MILVUS_TOKEN_FILE.stat().st_mode & 0o777 == 0o600
+    assert new.split(":")[1] not in rotated.stdout + rotated.stderr
+    works = run_client(approach, tmp_path / "new.json")
+    assert works.returncode == 0, works.stderr[-2000:]
+    refused = run_client(approach, tmp_path / "old.json", MILVUS_TOKEN=old)
+    assert refused.returncode != 0
+    assert "Milvus refused the credentials in MILVUS_TOKEN" in refused.stderr, refused.stderr[-2000:]
+
+
+def test_up_replaces_a_token_that_no_longer_works(main_job, tmp_path):
+    """A stored token that Milvus refuses (here: a wrong password) is not kept: `up` makes a new user."""
+    user = stackctl.milvus_token().split(":")[0]
+    stackctl.MILVUS_TOKEN_FILE.write_text(f"{user}:not-its-password")
+    assert not stackctl.token_works(stackctl.milvus_token())
+    assert stack_command("up", 240) == 0
+    assert stackctl.milvus_token().split(":")[0] != user and stackctl.token_works(stackctl.milvus_token())
+    works = run_client(find(APPROACHES, "go/otelgrpc"), tmp_path / "new.json")
+    assert works.returncode == 0, works.stderr[-2000:]
+
+
 def assert_nothing_left() -> None:
     assert stackctl.stray_groups() == set()
     taken = {port: stackctl.port_holder(port) for c in stackctl.COMPONENTS for port in c.ports}
@@ -199,12 +199,13 @@ def assert_nothing_left() -> None:
 def test_three_up_down_cycles_leave_nothing_and_keep_the_ports(stack):
     if stack:
         pytest.skip("the stack was running before the tests; leaving it as found")
+    token = stackctl.milvus_token()
     assert stack_command("down", 120) == 0
     assert_nothing_left()
     # Right after a stop the old connections are in TIME_WAIT: Milvus must still get its ports.
     for _ in range(3):
         assert stack_command("up", stackctl.MILVUS_START_TIMEOUT_S + 60) == 0
         assert stackctl.MILVUS.healthy() and stackctl.JAEGER.healthy()
-        assert stackctl.milvus_token()
+        assert stackctl.milvus_token() == token, "a warm start keeps the demo's Milvus user"
         assert stack_command("down", 120) == 0
         assert_nothing_left()

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import grpc
 from opentelemetry import trace
 from pymilvus import DataType, MilvusClient, MilvusException, Status
 
@@ -113,12 +114,34 @@ def hot_path(
     return calls, round((time.process_time() - cpu_started) * 1000, 1)
 
 
+def unauthenticated(error: BaseException) -> bool:
+    """Whether Milvus refused the call's credentials. pymilvus 3.0 says only "Fail connecting
+    to server" when its Connect RPC fails, whatever the reason; the grpc error it raises that
+    from, Milvus's answer, holds the status code."""
+    seen = set()
+    while error is not None and id(error) not in seen:  # pymilvus raises some errors `from` themselves
+        if isinstance(error, grpc.RpcError) and callable(getattr(error, "code", None)):
+            return error.code() == grpc.StatusCode.UNAUTHENTICATED
+        seen.add(id(error))
+        error = error.__cause__
+    return False
+
+
+def credentials_refused(token: str) -> Failure:
+    """The one line for a MILVUS_TOKEN that Milvus refused (or its absence): never the token."""
+    if token:
+        return Failure("Milvus refused the credentials in MILVUS_TOKEN; the stack's are in .stack/milvus-token")
+    return Failure("Milvus requires credentials: MILVUS_TOKEN is not set; the stack's are in .stack/milvus-token")
+
+
 def connect(uri: str, token: str) -> MilvusClient:
     try:
         return MilvusClient(uri=uri, token=token, timeout=CONNECT_TIMEOUT_S)
     except MilvusException as error:
         if error.code != Status.CONNECT_FAILED:
             raise
+        if unauthenticated(error):
+            raise credentials_refused(token) from None  # the line says it all; gRPC's text stays off the span
         reason = f"cannot reach Milvus at MILVUS_URI={uri}: {error.message}"
         raise Failure(f"{reason}; is it running? nox -s up starts the stack") from error
 

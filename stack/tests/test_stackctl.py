@@ -23,7 +23,7 @@ def stackctl(*args: str, env: dict | None = None, state_dir: Path | None = None)
 def test_unknown_command_prints_usage():
     result = stackctl("start")
     assert result.returncode == 2
-    assert result.stderr.strip() == "usage: python stack/stackctl.py {up|down|status}"
+    assert result.stderr.strip() == "usage: python stack/stackctl.py {up|down|status|rotate}"
 
 
 def test_unknown_backend_is_one_line(tmp_path):

@@ -30,9 +30,19 @@ func (r *runner) step(name string, fn func(context.Context) error) {
 		return
 	}
 	if err := r.traced(name, fn); err != nil {
-		r.err = fmt.Errorf("%s: %w", name, err)
+		if errors.As(err, new(told)) {
+			r.err = err
+		} else {
+			r.err = fmt.Errorf("%s: %w", name, err)
+		}
 	}
 }
+
+// told is a failure already said in one line for the user: a step that fails
+// with it makes it the run's error as it is, without the step's name.
+type told string
+
+func (t told) Error() string { return string(t) }
 
 // final runs fn even after a failure, so that resources are released.
 func (r *runner) final(name string, fn func(context.Context) error) {

@@ -74,7 +74,9 @@ final class MilvusSteps {
         } catch (URISyntaxException e) {
             // malformed: said below
         }
-        throw new RunFailure("MILVUS_URI=" + milvusUri + " is malformed: expected http(s)://host:port or host:port", 2, null);
+        // Not the value itself: a URI with user:password@ in it would print the password.
+        throw new RunFailure(
+                "MILVUS_URI is malformed: want http(s)://host:port or host:port, e.g. http://127.0.0.1:19530", 2, null);
     }
 
     void connect() {
@@ -89,6 +91,9 @@ final class MilvusSteps {
             client = new MilvusClientV2(config.build());
         } catch (StatusRuntimeException e) {
             Status.Code code = e.getStatus().getCode();
+            if (code == Status.Code.UNAUTHENTICATED) {
+                throw credentialsRefused(e);
+            }
             if (code != Status.Code.UNAVAILABLE && code != Status.Code.DEADLINE_EXCEEDED) {
                 throw e;
             }
@@ -98,6 +103,17 @@ final class MilvusSteps {
         // The SDK retries an unavailable server up to 75 times with back-off (minutes): no
         // longer than one call's deadline instead.
         client.retryConfig(RetryConfig.builder().maxRetryTimeoutMs(RPC_DEADLINE_MS).build());
+    }
+
+    /**
+     * Milvus answered Connect with UNAUTHENTICATED: a wrong MILVUS_TOKEN, or none. The same line in
+     * every language, and never the token.
+     */
+    private RunFailure credentialsRefused(StatusRuntimeException e) {
+        String line = token == null || token.isEmpty()
+                ? "Milvus requires credentials: MILVUS_TOKEN is not set; the stack's are in .stack/milvus-token"
+                : "Milvus refused the credentials in MILVUS_TOKEN; the stack's are in .stack/milvus-token";
+        return new RunFailure(line, 1, e);
     }
 
     /**
