@@ -82,6 +82,7 @@ JAEGER_API_URL = os.environ.get("JAEGER_API_URL", f"http://{HOST}:{PORTS['STACK_
 
 JAEGER_START_TIMEOUT_S = 60
 MILVUS_START_TIMEOUT_S = 240
+MILVUS_SERVE_TIMEOUT_S = 120  # after its health check: a Milvus restarted after a crash hangs DDL for ~30 s
 STOP_GRACE_S = 10
 INSTALL_TIMEOUT_S = 900
 JAEGER_BUILD_TIMEOUT_S = 1800
@@ -443,41 +444,70 @@ def start_components(state: dict) -> None:
         raise
 
 
-def token_works(token: str) -> bool:
-    """Whether our Milvus takes `token` and lets it drop a collection, as the scenario does.
-    Asked through Milvus's REST API, with the standard library (milvus_auth.py needs pymilvus
-    and a second to import it)."""
+PROBE_COLLECTION = "otel_demo_stack_probe"  # made and dropped by every `up`, through Milvus's REST API
+
+
+def milvus_answer(token: str) -> str:
+    """What our Milvus makes of `token`, through its REST API and the standard library
+    (milvus_auth.py needs pymilvus, a second to import): "serves" (it creates and drops a
+    collection, as the scenario does), "refused" (the token or its privileges), or "not
+    ready". After a crash Milvus can pass its health check and still hang DDL for ~30 s."""
+
     def ask(path: str, body: dict | None = None) -> dict:
         request = urllib.request.Request(
             f"{LOCAL_MILVUS_URI}/v1/vector/{path}",
             data=json.dumps(body).encode() if body is not None else None,
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
     try:
-        if ask("collections").get("code") != 200:  # 1800 "user hasn't authenticated"
-            return False
-        dropped = ask("collections/drop", {"collectionName": "otel_demo_grant_probe"})  # none such: the privilege is what counts
+        listed = ask("collections")
+        if listed.get("code") == 1800:  # "user hasn't authenticated"
+            return "refused"
+        if listed.get("code") != 200:
+            return "not ready"
+        answers = [
+            ask("collections/drop", {"collectionName": PROBE_COLLECTION}),  # one left by an interrupted `up`, if any
+            ask("collections/create", {"collectionName": PROBE_COLLECTION, "dimension": 2}),
+            ask("collections/drop", {"collectionName": PROBE_COLLECTION}),
+        ]
     except (OSError, ValueError):
-        return False
-    return "permission deny" not in str(dropped.get("message", "")).lower()
+        return "not ready"
+    if any("permission deny" in str(answer.get("message", "")).lower() for answer in answers):
+        return "refused"
+    return "serves" if answers[1].get("code") == answers[2].get("code") == 200 else "not ready"
+
+
+def wait_for_answer(token: str) -> str:
+    """Milvus's answer to `token` once it gives one ("serves" or "refused")."""
+    answer = ""
+
+    def answered() -> bool:
+        nonlocal answer
+        answer = milvus_answer(token)
+        return answer != "not ready"
+
+    wait_until("Milvus to serve requests", answered, MILVUS_SERVE_TIMEOUT_S)
+    return answer
 
 
 def ensure_milvus_user(rotate: bool = False) -> None:
-    """The demo's user (.stack/milvus-token), kept while its token works: Milvus 2.3.5 applies
-    a new user's grant ~26 s after creating it. A new one (stack/milvus_auth.py) when the token
-    fails, or with `rotate`."""
+    """The demo's user (.stack/milvus-token), kept while Milvus serves its token: Milvus 2.3.5
+    applies a new user's grant ~26 s after creating it. A new one (stack/milvus_auth.py) when
+    Milvus refuses the token, or with `rotate`. Returns once Milvus serves the token."""
     token = milvus_token()
-    if not rotate and token and token_works(token):
-        say(f"the demo's Milvus user {token.split(':')[0]!r} still works; keeping it")
+    if token and not rotate and wait_for_answer(token) == "serves":
+        say(f"the demo's Milvus user {token.split(':')[0]!r} works; keeping it")
         return
     _run_step(
         "a new Milvus user for the demo",
         [ensure_milvus_installed(), STACK_DIR / "milvus_auth.py", LOCAL_MILVUS_URI, MILVUS_TOKEN_FILE, MILVUS_ROOT_PASSWORD_FILE],
         180,  # milvus_auth.py waits up to 120 s for Milvus to apply the new grant
     )
+    if wait_for_answer(milvus_token() or "") != "serves":
+        raise StackError(f"Milvus refuses the new user's token in {MILVUS_TOKEN_FILE}; `python stack/stackctl.py rotate` makes another")
 
 
 def milvus_token() -> str | None:

@@ -15,6 +15,7 @@ is told to stop and exits as usual."""
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
@@ -27,6 +28,7 @@ from conformance.bench.blocks import Active
 from conformance.bench.clients import Client
 
 READY_POLL_S = 0.02
+SETTLE_TURN_S = 0.5  # a settling client runs this long at a time, every mode in turn
 
 
 @dataclass
@@ -115,8 +117,8 @@ def rotate(
 ) -> Rotation:
     """Start a client per mode (`modes`: name -> clients.json's {"command", "env"}), run
     `during_setup` meanwhile (in a thread); let each client run its hot path alone for
-    `settle_s` (a JIT compiles only while its process runs), then the warm-up rounds and the
-    measured ones; then stop every client and wait for its exit."""
+    `settle_s` in all, in turns (a JIT compiles only while its process runs), then the
+    warm-up rounds and the measured ones; then stop every client and wait for its exit."""
     clients: dict[str, Client] = {}
     started = time.monotonic()
     deadline = started + timeout_s
@@ -135,11 +137,13 @@ def rotate(
         if side:
             side.join(max(deadline - time.monotonic(), 0))
         result = Rotation(clients, {name: [] for name in modes}, setup_s=round(time.monotonic() - started, 1))
-        if settle_s > 0:
-            settling = time.monotonic()
+        # In turns, not one long run each: a client paused mid-call for the others' whole
+        # settling would outlast its call's deadline (4 s in Node, 10 s in Java).
+        settling = time.monotonic()
+        for _ in range(math.ceil(settle_s / SETTLE_TURN_S)):
             for client in clients.values():
-                run_block(client, settle_s)
-            result.settle_s = round(time.monotonic() - settling, 1)
+                run_block(client, SETTLE_TURN_S)
+        result.settle_s = round(time.monotonic() - settling, 1)
         rounds_started = time.monotonic()
         for number, order in enumerate(bench.schedule(list(modes), warmup_rounds + rounds, seed), start=-warmup_rounds):
             if time.monotonic() > deadline:
