@@ -464,8 +464,11 @@ def milvus_answer(token: str) -> str:
             data=json.dumps(body).encode() if body is not None else None,
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=3) as response:  # a hung call is "not ready": ask again
-            return json.loads(response.read())
+        try:
+            with urllib.request.urlopen(request, timeout=3) as response:  # a hung call is "not ready": ask again
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:  # a refused token comes as 401 with code 1800 in the body
+            return json.loads(error.read())
 
     try:
         listed = ask("collections")
@@ -500,7 +503,7 @@ def wait_for_answer(token: str) -> str:
 
 def ensure_milvus_user(rotate: bool = False) -> None:
     """The demo's user (.stack/milvus-token), kept while Milvus serves its token: Milvus 2.3.5
-    applies a new user's grant ~26 s after creating it. A new one (stack/milvus_auth.py) when
+    applies a new user's grant 26-106 s after creating it (measured). A new one (stack/milvus_auth.py) when
     Milvus refuses the token, or with `rotate`. Returns once Milvus serves the token."""
     token = milvus_token()
     if token and not rotate and wait_for_answer(token) == "serves":
@@ -509,7 +512,7 @@ def ensure_milvus_user(rotate: bool = False) -> None:
     _run_step(
         "a new Milvus user for the demo",
         [ensure_milvus_installed(), STACK_DIR / "milvus_auth.py", LOCAL_MILVUS_URI, MILVUS_TOKEN_FILE, MILVUS_ROOT_PASSWORD_FILE],
-        180,  # milvus_auth.py waits up to 120 s for Milvus to apply the new grant
+        300,  # milvus_auth.py waits up to 240 s for Milvus to apply the new grant
     )
     if wait_for_answer(milvus_token() or "") != "serves":
         raise StackError(f"Milvus refuses the new user's token in {MILVUS_TOKEN_FILE}; `python stack/stackctl.py rotate` makes another")

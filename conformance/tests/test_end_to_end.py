@@ -165,7 +165,7 @@ def test_rotate_makes_a_new_user_and_drops_the_old_one(main_job, tmp_path):
     """`stackctl.py rotate`: a new user and password, private; the old token is refused from then on."""
     approach = find(APPROACHES, "go/otelgrpc")
     old = stackctl.milvus_token()
-    rotated = subprocess.run([*STACKCTL, "rotate"], capture_output=True, text=True, timeout=240)
+    rotated = subprocess.run([*STACKCTL, "rotate"], capture_output=True, text=True, timeout=360)
     assert rotated.returncode == 0, rotated.stderr[-2000:]
     new = stackctl.milvus_token()
     assert new and new.split(":")[0] != old.split(":")[0] and new.split(":")[1] != old.split(":")[1]
@@ -183,7 +183,7 @@ def test_up_replaces_a_token_that_no_longer_works(main_job, tmp_path):
     user = stackctl.milvus_token().split(":")[0]
     stackctl.MILVUS_TOKEN_FILE.write_text(f"{user}:not-its-password")
     assert stackctl.milvus_answer(stackctl.milvus_token()) == "refused"
-    assert stack_command("up", 240) == 0
+    assert stack_command("up", 360) == 0
     assert stackctl.milvus_token().split(":")[0] != user and stackctl.milvus_answer(stackctl.milvus_token()) == "serves"
     works = run_client(find(APPROACHES, "go/otelgrpc"), tmp_path / "new.json")
     assert works.returncode == 0, works.stderr[-2000:]
