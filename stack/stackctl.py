@@ -32,6 +32,11 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+if not __package__:  # run as `python stack/stackctl.py`: its folder's siblings import as `stack.*`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from stack.milvus_sessions import end_sessions  # noqa: E402
+
 STACK_DIR = Path(__file__).resolve().parent
 ROOT = STACK_DIR.parent
 STATE_DIR = Path(os.environ.get("STACK_STATE_DIR", ROOT / ".stack")).resolve()
@@ -75,6 +80,7 @@ PORTS = {
 }
 
 # Where the clients send and the suite reads: this stack unless set, or any Milvus + Jaeger.
+ETCD_URL = f"http://{HOST}:{PORTS['STACK_ETCD_PORT']}"  # Milvus's embedded etcd
 LOCAL_MILVUS_URI = f"http://{HOST}:{PORTS['STACK_MILVUS_PORT']}"  # the Milvus we start, whatever MILVUS_URI says
 MILVUS_URI = os.environ.get("MILVUS_URI", LOCAL_MILVUS_URI)
 OTLP_GRPC_ENDPOINT = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://{HOST}:{PORTS['STACK_OTLP_GRPC_PORT']}")
@@ -391,9 +397,9 @@ def milvus_env() -> dict:
         TRACE_SAMPLEFRACTION="1",
         TRACE_OTLP_ENDPOINT=f"{HOST}:{PORTS['STACK_OTLP_GRPC_PORT']}",  # our Jaeger, whatever the clients use
         TRACE_OTLP_SECURE="false",
-        # Milvus ignores SIGTERM past `down`'s grace and is killed, leaving its components'
-        # etcd sessions behind; the next start serves no DDL until they expire (default 30 s:
-        # a warm `up` then took 35 s; with 10 s, 15 s).
+        # A Milvus that crashed or was killed leaves its etcd sessions behind (`down` ends
+        # them first: end_milvus_sessions); the next one serves no DDL until they expire,
+        # a TTL after its etcd starts (default 30 s: an `up` then took 35 s; with 10 s, 15 s).
         COMMON_SESSION_TTL="10",
     )
     return env
@@ -455,8 +461,8 @@ def milvus_answer(token: str) -> str:
     """What our Milvus makes of `token`, through its REST API and the standard library
     (milvus_auth.py needs pymilvus, a second to import): "serves" (it creates and drops a
     collection, as the scenario does), "refused" (the token or its privileges), or "not
-    ready". A restarted Milvus passes its health check and hangs DDL until the sessions of
-    the killed one expire (COMMON_SESSION_TTL in milvus_env)."""
+    ready". A restarted Milvus can pass its health check and hang DDL until the sessions
+    of a killed one expire (COMMON_SESSION_TTL in milvus_env)."""
 
     def ask(path: str, body: dict | None = None) -> dict:
         request = urllib.request.Request(
@@ -541,12 +547,22 @@ def up_embedded() -> None:
     ensure_milvus_user()
 
 
+def end_milvus_sessions() -> None:
+    """So that the next `up` need not wait for them (milvus_sessions.py); without it, it waits."""
+    try:
+        say(f"ended Milvus's {end_sessions(ETCD_URL)} etcd sessions")
+    except (OSError, ValueError) as error:
+        say(f"could not end Milvus's etcd sessions ({error}); the next start waits COMMON_SESSION_TTL for them")
+
+
 def down_embedded() -> None:
     state = load_state()
     stopped = []
     for component in reversed(COMPONENTS):
         pgid = state.get(component.name, {}).get("pgid")
         if pgid and group_members(pgid):
+            if component is MILVUS:
+                end_milvus_sessions()
             stop_group(component.name, pgid)
             stopped.append(component)
     strays = stray_groups()
