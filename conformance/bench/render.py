@@ -1,9 +1,9 @@
-"""The bench report as tables: text for the terminal, Markdown for reports/bench.md. Pure."""
+"""The bench report as tables (conformance/tables.py): text for the terminal, Markdown for
+reports/bench.md. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
+from conformance import tables
 from conformance.bench.profile import CATEGORIES, PROFILE_S
 from conformance.bench.stats import (
     HALF_WIDTH_TARGET,
@@ -15,6 +15,7 @@ from conformance.bench.stats import (
     thread_growth,
     verdict,
 )
+from conformance.tables import Table
 
 DEFINITIONS = {
     "block": "one client running alone for block_s seconds while every other one is paused (SIGSTOP); a round is one block of "
@@ -36,18 +37,6 @@ DEFINITIONS = {
 }
 
 
-def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
-    """Left-aligned text columns, two spaces apart."""
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
-    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
-
-
-def md_table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows])
-
-
 def ratio(figure: dict | None) -> str:
     if not figure:
         return "-"
@@ -66,8 +55,8 @@ def _s(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def sections(report: dict) -> list[tuple[str, list[list[str]], list[str]]]:
-    """(title, rows, header) of every table of the report."""
+def sections(report: dict) -> list[Table]:
+    """Every table of the report."""
     out = []
     cost, cpu, trims = [], [], []
     for approach, result in report["approaches"].items():
@@ -104,14 +93,14 @@ def sections(report: dict) -> list[tuple[str, list[list[str]], list[str]]]:
                 + [micros((figures.get("cpu_us_per_call") or {}).get("delta")), micros((traced.get("cpu_us_per_call") or {}).get("delta"))]
             )
     out.append(
-        (
+        Table(
             "cost per call: traced against untraced, paired blocks (95 % bootstrap CI)",
-            cost,
             ["approach", "rpc", "p50 ms traced / untraced", "p50 ratio [CI]", "CI ±%", "p50 +us [CI]", "p95 ratio [CI]",
              "A/A p50 ratio [CI]", "blocks", f"<= {RATIO_TARGET}"],
+            cost,
         )
     )
-    out.append(("client CPU per call (us, all threads)", cpu, ["approach", "traced", "untraced", "traced - untraced [CI]", "A/A [CI]"]))
+    out.append(Table("client CPU per call (us, all threads)", ["approach", "traced", "untraced", "traced - untraced [CI]", "A/A [CI]"], cpu))
     threads = [
         [approach, kind, f"{traced:.0f}", f"{untraced:.0f}", f"{traced - untraced:+.0f}"]
         for approach, result in report["approaches"].items()
@@ -119,23 +108,23 @@ def sections(report: dict) -> list[tuple[str, list[list[str]], list[str]]]:
     ]
     if threads:
         out.append(
-            (
+            Table(
                 f"where the added CPU runs: the {THREAD_ROWS} thread kinds whose CPU per call grew most, traced against untraced",
-                threads,
                 ["approach", "thread (name less its number)", "traced us/call", "untraced us/call", "added"],
+                threads,
             )
         )
     if trims:
         out.append(
-            (
+            Table(
                 "trims: a traced client with less to do, against the same untraced one",
-                trims,
                 ["approach", "trim", "Search p50 ratio [CI]", "Query p50 ratio [CI]", "CPU +us/call [CI]", "CPU +us/call, untrimmed"],
+                trims,
             )
         )
     for language, found in (report.get("profiles") or {}).items():
         if found.get("error"):
-            out.append((f"profile {language}: {found['error']}", [], ["-"]))
+            out.append(Table(f"profile {language}: {found['error']}", ["-"], []))
             continue
         per_call = found["us_per_call"]
         rows = [
@@ -143,17 +132,17 @@ def sections(report: dict) -> list[tuple[str, list[list[str]], list[str]]]:
             for kind in CATEGORIES
         ]
         out.append(
-            (
+            Table(
                 f"profile {found['approach']} ({found['profiler']}, hot path only, {found['calls']['traced']} / {found['calls']['untraced']} "
                 f"calls): CPU samples per call by whose work they are; tracing's share of the traced client's {found['tracing_share'] * 100:.1f} %",
-                rows,
                 ["samples in", "traced us/call", "untraced us/call", "added"],
+                rows,
             )
         )
         rows = [[frame, f"{us:.1f}"] for frame, us in found["tracing_entries"]]
-        out.append((f"profile {found['approach']}: the tracing frames that took most (with what they call)", rows, ["frame", "us per call"]))
+        out.append(Table(f"profile {found['approach']}: the tracing frames that took most (with what they call)", ["frame", "us per call"], rows))
         rows = [[frame, f"{delta:+.1f}"] for frame, delta in found["leaf_increase"]]
-        out.append((f"profile {found['approach']}: leaf frames that grew most, traced - untraced", rows, ["leaf frame", "us per call"]))
+        out.append(Table(f"profile {found['approach']}: leaf frames that grew most, traced - untraced", ["leaf frame", "us per call"], rows))
     rows = []
     for approach, result in report["approaches"].items():
         visibility = result.get("visibility") or {}
@@ -168,7 +157,8 @@ def sections(report: dict) -> list[tuple[str, list[list[str]], list[str]]]:
                 "-" if visibility.get("root_median_s") is None else ("met" if visibility["root_median_s"] <= VISIBLE_TARGET_S else "MISSED"),
             ]
         )
-    out.append(("visibility and untraced checks", rows, ["approach", "root span visible s", "+ Milvus spans s", "untraced clients verified", f"visible <= {VISIBLE_TARGET_S:g} s"]))
+    header = ["approach", "root span visible s", "+ Milvus spans s", "untraced clients verified", f"visible <= {VISIBLE_TARGET_S:g} s"]
+    out.append(Table("visibility and untraced checks", header, rows))
     stack = report.get("stack") or {}
     if stack.get("cold") or stack.get("warm"):
         rows = [
@@ -179,7 +169,7 @@ def sections(report: dict) -> list[tuple[str, list[list[str]], list[str]]]:
         warm = stack.get("warm_median") or {}
         met = warm.get("total_s") is not None and warm["total_s"] <= WARM_START_TARGET_S
         rows.append(["warm median", _s(warm.get("jaeger_s")), _s(warm.get("milvus_s")), _s(warm.get("total_s")), "met" if met else "MISSED"])
-        out.append(("stack start", rows, ["stack start", "jaeger s", "milvus s", "total s", f"warm <= {WARM_START_TARGET_S:g} s"]))
+        out.append(Table("stack start", ["stack start", "jaeger s", "milvus s", "total s", f"warm <= {WARM_START_TARGET_S:g} s"], rows))
     return out
 
 
@@ -205,19 +195,19 @@ def _verdicts(report: dict) -> list[str]:
 
 def text(report: dict) -> str:
     out = heading(report)
-    for title, rows, header in sections(report):
-        out += ["", title]
-        if rows:
-            out.append(table(rows, header))
+    for table in sections(report):
+        out += ["", table.title]
+        if table.rows:
+            out.append(tables.text(table))
     return "\n".join(out + [""] + _verdicts(report))
 
 
 def markdown(report: dict) -> str:
     out = ["# What tracing costs: `nox -s bench`", "", *(f"{line}  " for line in heading(report))]
-    for title, rows, header in sections(report):
-        out += ["", f"### {title}", ""]
-        if rows:
-            out.append(md_table(rows, header))
+    for table in sections(report):
+        out += ["", f"### {table.title}", ""]
+        if table.rows:
+            out.append(tables.markdown(table))
     out += ["", "### verdicts", "", *_verdicts(report), "", "### definitions", ""]
     out += [f"- **{name}**: {meaning}" for name, meaning in DEFINITIONS.items()]
     return "\n".join(out) + "\n"

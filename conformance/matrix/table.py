@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from conformance import tables
+from conformance.tables import Table
+
 VARIANTS = {"out_of_the_box": "out of the box", "with_fix": "with the fix"}
 
 
@@ -39,8 +42,6 @@ def markdown(report: dict) -> str:
         "with Milvus's SERVER span as their child (conformance `server_links`). \"with the fix\": this project's "
         "id generator that does not announce random trace ids (Python, Java); Go and Node.js need none.",
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
+        tables.markdown(Table("cells", header, [row(cell) for cell in report["cells"]])),
     ]
-    lines += ["| " + " | ".join(row(cell)) + " |" for cell in report["cells"]]
     return "\n".join(lines) + "\n"

@@ -273,7 +273,3 @@ def test_a_missed_target_names_its_cause_with_figures():
     line = next(line for line in bench.misses(report(ratio=1.08)) if "MISSED" in line)
     assert "cause: client CPU +100 us/call (CI +90..+110; threads otelgrpc +100)" in line
     assert "profile: 40 us/call in tracing's frames, 10 in export" in line
-
-
-def test_table_aligns_columns():
-    assert bench_render.table([["a", "bbb"], ["cc", "d"]], ["h1", "h2"]).splitlines() == ["h1  h2", "--  ---", "a   bbb", "cc  d"]
