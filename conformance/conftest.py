@@ -1,55 +1,34 @@
-"""Collects the conformance matrix and each approach's run, and writes the report
-(reports/conformance.json, .md, .html) at the end of the session."""
+"""Fixtures of the conformance suite. The matrix it collects lives on the pytest config's
+stash; at the end of the session the report (conformance/report/) is written from it."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import pytest
 
 from conformance import report
-from conformance.approaches import Approach, load_all
+from conformance.approaches import load_all
 from conformance.jaeger import JAEGER_API_URL
-from conformance.runs import Run, load_scenario
+from conformance.runs import load_scenario
 
-REPORTS_DIR = Path(os.environ.get("DEMO_REPORTS_DIR", Path(__file__).resolve().parent.parent / "reports"))
-
-
-class Results:
-    def __init__(self):
-        self.rows: dict[str, dict[str, dict]] = {}
-        self.runs: dict[str, Run | None] = {}
-
-    def add(self, approach: Approach, check: str, outcome: str, reason: str) -> None:
-        self.rows.setdefault(approach.id, {})[check] = {"outcome": outcome, "reason": reason}
-
-    def add_run(self, approach: Approach, run: Run | None) -> None:
-        self.runs[approach.id] = run
+RESULTS = pytest.StashKey[report.Results]()
 
 
-_results = Results()
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[RESULTS] = report.Results()
 
 
 @pytest.fixture(scope="session")
-def conformance_results() -> Results:
-    return _results
+def conformance_results(pytestconfig: pytest.Config) -> report.Results:
+    return pytestconfig.stash[RESULTS]
 
 
-def pytest_terminal_summary(terminalreporter):
-    if not _results.rows:
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    results = terminalreporter.config.stash[RESULTS]
+    if not results.rows:
         return
-    paths = report.write(REPORTS_DIR, _results.rows, _results.runs, load_all(), load_scenario(), JAEGER_API_URL)
+    paths = report.write(report.REPORTS_DIR, results.rows, results.runs, load_all(), load_scenario(), JAEGER_API_URL)
     terminalreporter.section("conformance matrix")
-    for approach, checks in _results.rows.items():
-        outcomes = [c["outcome"] for c in checks.values()]
-        if "not run" in outcomes:
-            verdict = "not run"
-        elif all(o == "passed" for o in outcomes):
-            verdict = f"passed ({len(outcomes)} checks)"
-        else:
-            failed = [name for name, c in checks.items() if c["outcome"] == "failed"]
-            verdict = f"FAILED: {', '.join(failed)}"
-        terminalreporter.write_line(f"{approach:20} {verdict}")
+    for line in report.summary(results.rows):
+        terminalreporter.write_line(line)
     for path in paths:
         terminalreporter.write_line(f"written to {path}")

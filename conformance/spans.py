@@ -46,6 +46,11 @@ class Span:
         return (match["service"], match["method"]) if match else None
 
     @property
+    def exception(self) -> dict | None:
+        """The span's first exception event, None when it recorded none."""
+        return next((event for event in self.events if event.get("event") == "exception"), None)
+
+    @property
     def rpc_from_name(self) -> bool:
         """True when the call is known only from the span name (no rpc.* attributes)."""
         return self.rpc_call() is not None and "rpc.method" not in self.tags

@@ -14,8 +14,8 @@ import pytest
 
 from conformance import report
 from conformance.approaches import load_all
-from conformance.checks import CHECKS, evaluate_all
-from conformance.conftest import REPORTS_DIR
+from conformance.checks import CHECKS, Subject, evaluate_all
+from conformance.report import html, markdown, model, waterfall
 from conformance.runs import Run, load_scenario
 from conformance.spans import traces_from_jaeger
 
@@ -61,7 +61,7 @@ def runs() -> dict[str, Run]:
 
 @pytest.fixture(scope="module")
 def built(runs) -> dict:
-    return report.build(results_of(runs), runs, APPROACHES, SCENARIO, JAEGER)
+    return model.build(results_of(runs), runs, APPROACHES, SCENARIO, JAEGER)
 
 
 def test_json_keeps_the_matrix_and_adds_differences_per_approach(built):
@@ -103,7 +103,7 @@ def test_attribute_keys_and_their_semantic_convention_generation(built):
     assert attrs["node/zero-code"]["on_some_spans"] == ["grpc.error_message", "grpc.error_name"]
     assert attrs["go/grpc-otel"]["keys"] == []
     # Jaeger's renderings of kind, scope and status are not attributes.
-    assert not any(key in report.JAEGER_FIELDS for a in attrs.values() for key in a["keys"])
+    assert not any(key in model.JAEGER_FIELDS for a in attrs.values() for key in a["keys"])
 
 
 def test_scopes_and_sdks(built):
@@ -152,7 +152,7 @@ def test_durations_pair_client_and_server_spans(built):
 
 def test_unlinked_run_fails_server_links_in_the_matrix_and_flags_03():
     runs = {"python/zero-code": recorded_run("python-zero-code-unlinked"), "java/agent": None}
-    built = report.build(results_of(runs), runs, APPROACHES, SCENARIO, JAEGER)
+    built = model.build(results_of(runs), runs, APPROACHES, SCENARIO, JAEGER)
     assert built["approaches"]["python/zero-code"]["server_links"]["outcome"] == "failed"
     assert built["differences"]["java/agent"] is None
     python = built["differences"]["python/zero-code"]
@@ -163,11 +163,11 @@ def test_unlinked_run_fails_server_links_in_the_matrix_and_flags_03():
         "random_trace_id": True,
     }
     assert python["durations_ms"]["Insert"]["server"] is None
-    md = report.markdown(built, SCENARIO)
+    md = markdown.render(built, SCENARIO)
     assert re.search(r"\| server_links \| \*\*failed\*\*: 11 of 11 Milvus RPC client spans", md)
     assert "| not run |" in md
     assert "03 (sampled, random trace id)" in md
-    page = report.html_page(built, runs, SCENARIO)
+    page = html.render(built, runs, SCENARIO)
     assert page.count('class="failed"') == 2  # server_links and server_internal_spans
     assert page.count("<svg") == 1
 
@@ -177,7 +177,7 @@ def test_linked_runs_send_flags_01(built):
 
 
 def test_markdown_has_the_matrix_and_the_differences_side_by_side(built):
-    md = report.markdown(built, SCENARIO)
+    md = markdown.render(built, SCENARIO)
     assert "| check | " + " | ".join(LINKED) + " |" in md
     assert "| run_succeeded |" + " passed |" * len(LINKED) in md
     assert "| what it took to link with Milvus 2.3.5 | " + " | ".join(a.link_fix for a in APPROACHES) + " |" in md
@@ -188,7 +188,7 @@ def test_markdown_has_the_matrix_and_the_differences_side_by_side(built):
 
 
 def test_html_has_one_waterfall_per_approach_self_contained(built, runs):
-    page = report.html_page(built, runs, SCENARIO)
+    page = html.render(built, runs, SCENARIO)
     assert re.findall(r'<svg class="waterfall" data-approach="([\w/-]+)"', page) == list(LINKED)
     for run in runs.values():
         assert f'href="{JAEGER}/api/traces/{run.trace.trace_id}"' in page
@@ -203,10 +203,10 @@ def test_html_has_one_waterfall_per_approach_self_contained(built, runs):
 
 def test_waterfall_draws_client_and_first_server_level_only(runs):
     run = runs["python/sdk"]
-    rows = report.waterfall_rows(run.trace, SCENARIO, "milvus-client-python-sdk")
+    rows = waterfall.waterfall_rows(run.trace, SCENARIO, "milvus-client-python-sdk")
     services = {row.span.service for row in rows}
     assert services == {"milvus-client-python-sdk", "standalone"}
-    assert len([r for r in rows if r.span.kind == "server"]) == len(report.rpc_client_spans(run, SCENARIO))
+    assert len([r for r in rows if r.span.kind == "server"]) == len(Subject(run, SCENARIO).client_rpc_spans())
     assert all(r.depth == 3 for r in rows if r.span.service == "standalone")
     assert sum(r.folded for r in rows) + len(rows) < len(run.trace.spans)  # the rest are other Milvus roots
     insert = next(r for r in rows if r.span.name == "milvus.proto.milvus.MilvusService/Insert")
@@ -259,7 +259,7 @@ return [...document.querySelectorAll('svg.waterfall')].map(svg => ({
 
 def test_html_draws_a_waterfall_per_approach_in_chromium(runs):
     """Writes the recorded runs' report to reports/recorded/ and screenshots it there."""
-    out = REPORTS_DIR / "recorded"
+    out = report.REPORTS_DIR / "recorded"
     report.write(out, results_of(runs), runs, APPROACHES, SCENARIO, JAEGER)
     screenshot = out / "conformance.png"
     with headless_chromium() as browser:
@@ -269,7 +269,7 @@ def test_html_draws_a_waterfall_per_approach_in_chromium(runs):
         assert browser.save_screenshot(str(screenshot))
     assert list(drawn) == list(LINKED)
     for language, row in drawn.items():
-        client_rpcs = len(report.rpc_client_spans(runs[language], SCENARIO))
+        client_rpcs = len(Subject(runs[language], SCENARIO).client_rpc_spans())
         assert row["bars"] >= client_rpcs + len(SCENARIO["steps"]) - 1, row  # root, steps (not drop_existing), RPCs
         assert row["server_bars"] > 0 and row["height"] > 500, row
     assert screenshot.stat().st_size > 10_000

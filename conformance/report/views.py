@@ -1,0 +1,136 @@
+"""The report's tables, from its JSON (model.py): the matrix and what differs between the
+approaches, the same in the Markdown and the HTML. Pure."""
+
+from __future__ import annotations
+
+from conformance.checks import CHECKS
+from conformance.tables import Table
+
+
+def matrix(report: dict) -> list[tuple[str, list[dict]]]:
+    """(check, one {"outcome", "reason"} per approach) in the suite's order."""
+    missing = {"outcome": "not run", "reason": "not run"}
+    return [(check, [checks.get(check, missing) for checks in report["approaches"].values()]) for check in CHECKS]
+
+
+def _cell(value) -> str:
+    return "—" if value is None or value == "" else str(value)
+
+
+def _by_approach(report: dict, render) -> list[str]:
+    return [_cell(render(diff)) if diff else "—" for diff in report["differences"].values()]
+
+
+def _flags(tp: dict) -> str | None:
+    meaning = [name for name, on in (("sampled", tp["sampled"]), ("random trace id", tp["random_trace_id"])) if on]
+    return f"{tp['flags']} ({', '.join(meaning) or 'not sampled'})" if tp["flags"] else None
+
+
+def _scopes(entries: list[dict]) -> str:
+    return "; ".join(f"{e['name']} {e['version'] or '(no version)'} ×{e['spans']}" for e in entries)
+
+
+def _generation(attrs: dict) -> str:
+    network = attrs["by_generation"]["old"] + attrs["by_generation"]["stable"]
+    if not network:
+        return "none: no network attributes"
+    return f"{attrs['generation']}: {', '.join(network)}"
+
+
+def glance_table(report: dict) -> Table:
+    rows = [
+        ("trace id", lambda d: d["trace_id"]),
+        ("RPC span name", lambda d: " | ".join(d["rpc_span_naming"]["schemes"]) + f", e.g. {d['rpc_span_naming']['example']}"),
+        ("RPC span attributes", lambda d: ", ".join(d["rpc_span_attributes"]["keys"])),
+        ("only on some RPC spans", lambda d: ", ".join(d["rpc_span_attributes"]["on_some_spans"])),
+        ("semantic conventions (network attributes)", lambda d: _generation(d["rpc_span_attributes"])),
+        ("scope of the RPC spans", lambda d: _scopes(d["scopes"]["rpc_client_spans"])),
+        ("scope of the other spans", lambda d: _scopes(d["scopes"]["other_spans"])),
+        ("SDK (telemetry.* resource)", lambda d: ", ".join(f"{k}={v}" for k, v in d["sdk"].items())),
+        ("traceparent flags sent", lambda d: _flags(d["traceparent"])),
+    ]
+    return Table(
+        "At a glance",
+        ["", *report["differences"]],
+        [link_fix_row(report), token_leak_row(report)] + [[title, *_by_approach(report, render)] for title, render in rows],
+        note="The client's own gRPC CLIENT spans. Network attribute names: net.* is the old semantic-convention "
+        "generation, server.*/network.* the stable one.",
+    )
+
+
+def link_fix_row(report: dict) -> list[str]:
+    return ["what it took to link with Milvus 2.3.5", *(report["about"][approach]["link_fix"] for approach in report["differences"])]
+
+
+def token_leak_row(report: dict) -> list[str]:
+    return ["the setting that would put MILVUS_TOKEN on a span", *(report["about"][a]["token_leak"] for a in report["differences"])]
+
+
+def steps_table(report: dict, scenario: dict) -> Table:
+    def calls(step):
+        return lambda d: ", ".join(f"{method} ×{n}" for method, n in d["spans_per_step"].get(step, {}).items()) or None
+
+    return Table(
+        "Client RPC spans per contract step",
+        ["step", *report["differences"]],
+        [[step["name"], *_by_approach(report, calls(step["name"]))] for step in scenario["steps"]],
+        note="rpc.method × count of the client's RPC spans below each step span, in call order.",
+    )
+
+
+def _failed_calls(failure: dict) -> str:
+    return "; ".join(
+        f"{c['method']}: status {c['status']}, rpc.grpc.status_code {_cell(c['grpc_status_code'])}"
+        f" (server {_cell(c['server_grpc_status_code'])})"
+        for c in failure["rpc_spans"]
+    )
+
+
+def failure_table(report: dict) -> Table:
+    def field(render):
+        return lambda d: render(d["failure"]) if d["failure"] else None
+
+    rows = [
+        ("step span status", field(lambda f: f["status"])),
+        ("status description", field(lambda f: f["status_description"])),
+        ("its RPC span(s)", field(_failed_calls)),
+        ("exception type", field(lambda f: f["exception_type"])),
+        ("exception message", field(lambda f: f["exception_message"])),
+        ("Milvus error code", field(lambda f: f["milvus_error_code"])),
+    ]
+    return Table(
+        "The deliberate failure",
+        ["", *report["differences"]],
+        [[title, *_by_approach(report, render)] for title, render in rows],
+        note="Describing a missing collection: Milvus puts the error in the status field of a gRPC OK reply, "
+        "so rpc.grpc.status_code is 0 and the error shows on the client's step span.",
+    )
+
+
+def durations_table(report: dict) -> Table:
+    methods = sorted({m for d in report["differences"].values() if d for m in d["durations_ms"]})
+
+    def timing(method):
+        def render(d):
+            t = d["durations_ms"].get(method)
+            if t is None:
+                return None
+            return f"{t['client']} / {_cell(t['server'])} / {_cell(t['overhead'])} (n={t['calls']})"
+
+        return render
+
+    return Table(
+        "Client vs server span duration (median ms)",
+        ["method", *report["differences"]],
+        [[method, *_by_approach(report, timing(method))] for method in methods],
+        note="client / linked Milvus server span / overhead per call (client-side work + network), "
+        "medians over the method's calls; — where no server span is linked.",
+    )
+
+
+def difference_tables(report: dict, scenario: dict) -> list[Table]:
+    return [glance_table(report), steps_table(report, scenario), failure_table(report), durations_table(report)]
+
+
+def trace_url(report: dict, trace_id: str) -> str:
+    return f"{report['jaeger_api_url'].rstrip('/')}/api/traces/{trace_id}"
