@@ -260,14 +260,3 @@ def bad_uri(trial: Trial, result: dict) -> list[str]:
 def kill_group(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
-
-
-def fault_rows(report: dict, render: Callable[[dict | None], str]) -> Iterator[tuple[str, float, list[str]]]:
-    """A faults report (reports/faults.json) as rows: (approach, normal wall s, one rendered
-    cell per fault, None for a fault that did not run), for the Markdown and the HTML."""
-    for approach, result in report["approaches"].items():
-        yield approach, result["normal"]["wall_s"], [render(result["faults"].get(name)) for name in report["faults"]]
-
-
-def figures(cell: dict) -> str:
-    return f"exit {cell['exit_status']}, {cell['wall_s']:.1f} s"

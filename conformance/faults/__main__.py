@@ -13,7 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from conformance.faults import FAULTS, Trial, describe, fault_rows, figures, kill_group, process
+from conformance.faults import FAULTS, Trial, describe, kill_group, process
+from conformance.faults.table import markdown
 from conformance.jaeger import Jaeger, JaegerUnreachable
 from conformance.runs import load_scenario
 from stack import stackctl
@@ -65,36 +66,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(FAULTS)}")
     return args
-
-
-def markdown(report: dict) -> str:
-    faults = report["faults"]
-    lines = [
-        "# When things go wrong",
-        "",
-        f"Every approach under each fault, against the real stack ({report['generated_at']}).",
-        "Cells: exit status and wall time, or what missed the bound.",
-        "",
-        "| fault | what happens | bound |",
-        "|---|---|---|",
-        *(f"| `{name}` | {fault['what']} | {fault['expect']} |" for name, fault in faults.items()),
-        "",
-        "| approach | normal | " + " | ".join(f"`{name}`" for name in faults) + " |",
-        "|---|---|" + "---|" * len(faults),
-    ]
-    def render(cell: dict | None) -> str:
-        if cell is None:
-            return "not run"
-        text = figures(cell)
-        if cell["problems"]:
-            text = "**missed**: " + "; ".join(cell["problems"]) + f" ({text})"
-        if cell.get("first_new_stderr_line"):
-            text += f" — `{cell['first_new_stderr_line'][:160]}`"
-        return text.replace("|", "\\|")
-
-    for approach, normal_s, cells in fault_rows(report, render):
-        lines.append(f"| {approach} | {normal_s:.1f} s | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str]) -> int:

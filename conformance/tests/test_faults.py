@@ -8,6 +8,7 @@ import pytest
 
 from conformance import faults
 from conformance.faults import __main__ as run_faults
+from conformance.faults import table as faults_table
 from conformance.faults.process import Outcome
 
 
@@ -94,5 +95,5 @@ def test_markdown_shows_misses_and_first_lines():
             }
         },
     }
-    md = run_faults.markdown(report)
+    md = faults_table.markdown(report)
     assert "| go/otelgrpc | 7.0 s | **missed**: 12.5 s against 7.0 s normally (> +2 s) (exit 0, 12.5 s) — `warning: spans \\| lost` |" in md
