@@ -71,8 +71,8 @@ def test_the_normal_run_gets_the_settings_of_every_client(tmp_path, token_file):
         "DEMO_SCENARIO": str(SCENARIO_FILE),
         "DEMO_RUN_RECORD": str(RUNS_DIR / "demo-one.json"),
     }
-    without = launch(demo(tmp_path), environ={**CALLER, "MILVUS_TOKEN": ""})
-    assert without.env["MILVUS_TOKEN"] == "file:token"
+    assert launch(demo(tmp_path), environ={**CALLER, "MILVUS_TOKEN": "env:token"}).env["MILVUS_TOKEN"] == "env:token"
+    assert launch(demo(tmp_path), environ={**CALLER, "MILVUS_TOKEN": ""}).env["MILVUS_TOKEN"] == "file:token"
 
 
 def test_untraced_takes_the_approachs_untraced_run_and_env(tmp_path, token_file):
