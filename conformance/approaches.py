@@ -162,3 +162,8 @@ def find(approaches: list[Approach], approach_id: str) -> Approach:
             return approach
     known = ", ".join(approach.id for approach in approaches)
     raise ManifestError(f"unknown approach {approach_id!r}; known: {known}")
+
+
+def select(approaches: list[Approach], ids: str) -> list[Approach]:
+    """`python/sdk,go/otelgrpc` -> those approaches, in that order (the tools' --approaches)."""
+    return [find(approaches, approach_id) for approach_id in ids.split(",") if approach_id]

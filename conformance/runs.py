@@ -9,11 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.approaches import Approach
+from conformance.paths import RUNS_DIR, SCENARIO_FILE
 from conformance.spans import Span, Trace
-
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIO_FILE = ROOT / "conformance" / "scenario.json"
-RUNS_DIR = Path(os.environ.get("DEMO_RUNS_DIR", ROOT / ".runs"))
 
 
 def load_scenario(path: Path = SCENARIO_FILE) -> dict:
@@ -46,11 +43,11 @@ class Run:
 
 
 def known_secrets() -> list[str]:
-    """The Milvus token the clients were given: MILVUS_TOKEN, else the embedded stack's token file."""
-    from stack.stackctl import milvus_token  # the stack's file layout, read only here
+    """The Milvus token the clients were given (conformance/runner.py)."""
+    from conformance.runner import token  # it reads the stack's files: only when asked
 
-    token = os.environ.get("MILVUS_TOKEN") or milvus_token()
-    return [token] if token else []
+    secret = token()
+    return [secret] if secret else []
 
 
 def record_path(approach: Approach, runs_dir: Path | None = None) -> Path:

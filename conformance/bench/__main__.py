@@ -3,10 +3,10 @@ Jaeger, how fast the embedded stack starts, and where the traced clients' CPU go
 A benchmark, not a test: it measures and reports, and fails only when a client
 fails or an "untraced" client was traced after all.
 
-    python -m conformance.bench --clients .runs/bench/clients.json [options]
+    python -m conformance.bench [--approaches python/sdk,go/otelgrpc] [options]
 
-The nox session builds the clients and writes clients.json (how to run each one
-traced and untraced). Phases, each announced as it runs:
+The approaches must be built (the nox session builds the ones it is given); each
+client starts through conformance/runner.py. Phases, each announced as it runs:
 
 1. stack (unless --no-stack-starts): stop; cold start; W times stop + warm start.
 2. per approach, the cost: a long-lived client per mode (traced, untraced, a second
@@ -28,8 +28,8 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 
+from conformance.approaches import Approach, ManifestError, load_all, select
 from conformance.bench import render as bench_render
 from conformance.bench import stats as bench
 from conformance.bench.blocks import blocks, cpu_by_thread, pooled
@@ -37,14 +37,22 @@ from conformance.bench.clients import RPCS, Client
 from conformance.bench.jaeger import check_untraced, measure_visibility
 from conformance.bench.machine import machine, versions
 from conformance.bench.profile import profile
-from conformance.bench.rotation import rotate, scenario_copy
-from conformance.bench.stack import STACK_UP_TIMEOUT_S, StackChanged, check_stack, stack_identity, stack_starts, stackctl_command
-from conformance.jaeger import Jaeger
+from conformance.bench.rotation import Mode, rotate, scenario_copy, service
+from conformance.bench.stack import (
+    STACK_UP_TIMEOUT_S,
+    StackChanged,
+    StackCommandFailed,
+    check_stack,
+    stack_identity,
+    stack_starts,
+    stackctl_command,
+)
+from conformance.jaeger import Jaeger, JaegerUnreachable
+from conformance.paths import REPORTS_DIR, RUNS_DIR, SCENARIO_FILE
+from conformance.runner import launch
 from conformance.runs import load_scenario
 
-ROOT = Path(__file__).resolve().parents[2]
-BENCH_DIR = ROOT / ".runs" / "bench"
-REPORTS_DIR = Path(os.environ.get("DEMO_REPORTS_DIR", ROOT / "reports"))
+BENCH_DIR = RUNS_DIR / "bench"
 SCENARIO = load_scenario()
 # (default, --quick) of the options that --quick changes.
 DEFAULTS = {"rounds": (32, 8), "block": (0.3, 0.2), "warmup_rounds": (3, 2), "visibility_runs": (1, 0)}
@@ -95,8 +103,7 @@ def extra(text: str) -> tuple[str, dict[str, str]]:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="nox -s bench --", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=Path, required=True, help="clients.json written by the nox session")
-    parser.add_argument("--approaches", help="comma-separated <language>/<approach> (default: every one in clients.json)")
+    parser.add_argument("--approaches", help="comma-separated <language>/<approach> (default: every one)")
     parser.add_argument(
         "--quick", action="store_true", help="a smoke run (under 3 min): few short blocks; no stack starts, trims or profiles; wide CIs"
     )
@@ -126,16 +133,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.no_trims = args.no_profiles = args.no_stack_starts = True
     if args.rounds < 2 or args.block <= 0 or args.warmup_rounds < 0 or args.visibility_runs < 0 or (args.settle or 0) < 0:
         parser.error("want --rounds >= 2, --block > 0, --warmup-rounds >= 0, --visibility-runs >= 0 and --settle >= 0")
+    try:
+        approaches = load_all()
+        args.approaches = select(approaches, args.approaches) if args.approaches else approaches
+    except ManifestError as error:
+        parser.error(str(error))
     return args
 
 
-def visibility_runs(spec: dict, approach: str, jaeger: Jaeger, runs: int, timeout_s: float, out: list[dict]) -> None:
+def visibility_runs(chosen: Approach, jaeger: Jaeger, runs: int, timeout_s: float, out: list[dict]) -> None:
     """Plain traced runs (no hot path), each timed from its exit to Jaeger; appended to `out`."""
-    name = f"{approach.replace('/', '-')}-visibility"
-    scenario = scenario_copy(Path(spec["traced"]["env"]["DEMO_SCENARIO"]), BENCH_DIR, name)
+    approach, name = chosen.id, f"{chosen.slug}-visibility"
+    scenario = scenario_copy(SCENARIO_FILE, BENCH_DIR, name)
     for i in range(1, runs + 1):
         started = time.monotonic()
-        client = Client.start(f"{name}-{i}", spec["traced"], spec["cwd"], BENCH_DIR, {"DEMO_SCENARIO": str(scenario)})
+        traced = launch(chosen, BENCH_DIR / f"{name}-{i}.json", env={"DEMO_SCENARIO": str(scenario)})
+        client = Client.start(f"{name}-{i}", traced, BENCH_DIR)
         client.finish(timeout_s)
         exited = time.monotonic()
         result = measure_visibility(jaeger, client, exited, SCENARIO, say)
@@ -147,28 +160,28 @@ def visibility_runs(spec: dict, approach: str, jaeger: Jaeger, runs: int, timeou
         out.append(result)
 
 
-def unbounded(mode: dict) -> dict:
-    """The mode without the manifests' ~1 s export bounds (there for a collector that is down):
-    a client paused mid-export would lose that batch. Each SDK's defaults instead (10 s, 30 s)."""
-    return {"command": mode["command"], "env": {k: v for k, v in mode["env"].items() if k not in EXPORT_BOUNDS}}
+# Every mode without the manifests' ~1 s export bounds (there for a collector that is down):
+# a client paused mid-export would lose that batch. Each SDK's defaults instead (10 s, 30 s).
+UNBOUNDED: dict[str, str | None] = dict.fromkeys(EXPORT_BOUNDS)
 
 
-def modes_of(spec: dict, approach: str, args: argparse.Namespace) -> tuple[dict[str, dict], dict[str, dict[str, str]]]:
-    """The rotation's modes (name -> {"command", "env"}) and the settings of its trims and variants."""
-    traced, untraced = unbounded(spec["traced"]), unbounded(spec["untraced"])
-    modes = {"traced": traced, "untraced": untraced, "untraced-again": untraced}
+def modes_of(approach: str, args: argparse.Namespace) -> tuple[dict[str, Mode], dict[str, dict[str, str]]]:
+    """The rotation's modes and the settings of its trims and variants."""
+    untraced = Mode(untraced=True, env=UNBOUNDED)
+    modes = {"traced": Mode(env=UNBOUNDED), "untraced": untraced, "untraced-again": untraced}
     variants = {} if args.no_trims else dict(TRIMS.get(approach, {}))
     variants.update(dict(args.variant))
     for name, settings in variants.items():
-        modes[name] = {"command": traced["command"], "env": {**traced["env"], **settings}}
+        modes[name] = Mode(env={**UNBOUNDED, **settings})
     return modes, variants
 
 
-def measure(spec: dict, approach: str, args: argparse.Namespace, jaeger: Jaeger) -> tuple[dict, list[str]]:
+def measure(chosen: Approach, args: argparse.Namespace, jaeger: Jaeger) -> tuple[dict, list[str]]:
     """The rotation of one approach, with its visibility runs during the set-up ->
     its figures (comparisons, blocks, CPU by thread, untraced checks, visibility); failures."""
-    modes, variants = modes_of(spec, approach, args)
-    settle_s = spec["settle_s"] if args.settle is None else args.settle
+    approach = chosen.id
+    modes, variants = modes_of(approach, args)
+    settle_s = chosen.bench_settle_s if args.settle is None else args.settle
     say(
         f"{approach}: {len(modes)} clients ({', '.join(modes)}); {settle_s} s alone each, "
         f"then {args.warmup_rounds} + {args.rounds} rounds of {args.block} s blocks"
@@ -177,8 +190,8 @@ def measure(spec: dict, approach: str, args: argparse.Namespace, jaeger: Jaeger)
     result: dict = {"modes": variants}
     try:
         rotation = rotate(
-            spec, modes, args.rounds, args.block, args.warmup_rounds, settle_s, args.seed, args.client_timeout, BENCH_DIR, say,
-            lambda: visibility_runs(spec, approach, jaeger, args.visibility_runs, args.client_timeout, visibility),
+            chosen, modes, args.rounds, args.block, args.warmup_rounds, settle_s, args.seed, args.client_timeout, BENCH_DIR, say,
+            lambda: visibility_runs(chosen, jaeger, args.visibility_runs, args.client_timeout, visibility),
         )
     except RuntimeError as error:
         return {**result, "error": str(error)}, [f"{approach}: {error}"]
@@ -222,7 +235,7 @@ def measure(spec: dict, approach: str, args: argparse.Namespace, jaeger: Jaeger)
     # A block's first 100 ms are left out: a traced call in flight when its client was paused reaches Milvus then.
     result["untraced_checks"] = {
         name: {
-            "service": f"{spec['service_name']}-bench-{name}",
+            "service": service(chosen, name),
             "span_us": [start_us, end_us],
             "windows": [(p.start_us + 100_000, p.end_us) for p in rotation.periods[name] if p.end_us - p.start_us > 100_000],
         }
@@ -253,14 +266,7 @@ def verify_untraced(report: dict) -> list[str]:
 def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that paused clients are killed on the way out
     args = parse_args(argv)
-    try:
-        spec = json.loads(args.clients.read_text())
-    except (OSError, ValueError) as error:
-        raise SystemExit(f"bench: cannot read {args.clients}: {error}") from None
-    approaches = args.approaches.split(",") if args.approaches else list(spec)
-    unknown = [name for name in approaches if name not in spec]
-    if unknown:
-        raise SystemExit(f"bench: no client spec for {', '.join(unknown)} in {args.clients}; known: {', '.join(spec)}")
+    approaches = [approach.id for approach in args.approaches]
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     report: dict = {
         "generated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -286,7 +292,7 @@ def main(argv: list[str]) -> int:
             "warm_start_s_max": bench.WARM_START_TARGET_S,
         },
         "definitions": bench_render.DEFINITIONS,
-        "approaches": {name: {"untraced_switch": spec[name]["untraced_switch"]} for name in approaches},
+        "approaches": {approach.id: {"untraced_switch": approach.untraced_switch} for approach in args.approaches},
     }
     say(
         f"{'QUICK (smoke, wide CIs): ' if args.quick else ''}approaches {', '.join(approaches)}; {args.rounds} rounds of "
@@ -298,14 +304,14 @@ def main(argv: list[str]) -> int:
     stack = stack_identity()
     jaeger = Jaeger()
     jaeger.check_reachable()
-    for approach in approaches:
+    for approach in args.approaches:
         check_stack(stack)
-        figures, failed = measure(spec[approach], approach, args, jaeger)
-        report["approaches"][approach].update(figures)
+        figures, failed = measure(approach, args, jaeger)
+        report["approaches"][approach.id].update(figures)
         failures += failed
     if not args.no_profiles:
         check_stack(stack)
-        report["profiles"] = profile(spec, approaches, BENCH_DIR / "profiles", args.client_timeout, say)
+        report["profiles"] = profile(args.approaches, BENCH_DIR / "profiles", args.client_timeout, say)
     say("checking that the untraced clients sent nothing ...")
     failures += verify_untraced(report)
     report["machine"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -330,3 +336,5 @@ if __name__ == "__main__":
         sys.exit(main(sys.argv[1:]))
     except StackChanged as error:
         sys.exit(f"bench: stopped: {error}")
+    except (StackCommandFailed, JaegerUnreachable) as error:
+        sys.exit(f"bench: {error}")

@@ -1,11 +1,10 @@
-"""The bench's client processes: start one from clients.json's spec, see when its hot
+"""The bench's client processes: start one from the runner's Launch, see when its hot
 path begins and end it (DEMO_BENCH_CONTROL, conformance/SCENARIO.md), pause and resume
 it (SIGSTOP / SIGCONT to its process group), read the CPU time of each of its threads,
 and read its run record after it exits."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -14,13 +13,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stack.stackctl import milvus_token
+from conformance.runner import Launch, read_record
 
 RPCS = ("Search", "Query")  # the hot path's calls, in the order each iteration makes them
 # The hot path's bound when the bench ends it by stop(): far more than it ever runs.
 MAX_ITERATIONS = 10_000_000
-# Variables of the bench's own environment that would change a client's mode.
-SCRUBBED = ("OTEL_SDK_DISABLED", "DEMO_BENCH_REPEAT", "DEMO_BENCH_CONTROL", "JAVA_TOOL_OPTIONS", "NODE_OPTIONS", "DEMO_CPU_PROFILE")
 
 
 @dataclass
@@ -38,36 +35,31 @@ class Client:
     record: dict | None = field(default=None, repr=False)
 
     @classmethod
-    def start(cls, name: str, mode: dict, cwd: str, folder: Path, env: dict[str, str], hot_path: bool = False) -> Client:
-        """`mode` is clients.json's {"command", "env"}; `env` adds the bench's own settings.
+    def start(cls, name: str, launch: Launch, folder: Path, hot_path: bool = False) -> Client:
+        """Starts the launch (conformance/runner.py), its output into folder/logs/<name>.log.
         With hot_path, the client says when its hot path is ready, begins it at go() and ends
         it at stop() (at most MAX_ITERATIONS), through DEMO_BENCH_CONTROL."""
-        record_path = folder / f"{name}.json"
         log_path = folder / "logs" / f"{name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        record_path.unlink(missing_ok=True)
-        full_env = {key: value for key, value in os.environ.items() if key not in SCRUBBED}
-        full_env.update(mode["env"])
-        full_env.update(env, DEMO_RUN_RECORD=str(record_path))
+        launch.record.unlink(missing_ok=True)
+        env = dict(launch.env)
         control = None
         if hot_path:
             control = folder / "control" / name
             shutil.rmtree(control, ignore_errors=True)
             control.mkdir(parents=True)
-            full_env.update(DEMO_BENCH_REPEAT=str(MAX_ITERATIONS), DEMO_BENCH_CONTROL=str(control))
-        if token := milvus_token():  # read at each start: a stack restart makes a new one
-            full_env["MILVUS_TOKEN"] = token
+            env.update(DEMO_BENCH_REPEAT=str(MAX_ITERATIONS), DEMO_BENCH_CONTROL=str(control))
         with log_path.open("w") as log:
             proc = subprocess.Popen(
-                mode["command"],
-                cwd=cwd,
-                env=full_env,
+                launch.command,
+                cwd=launch.cwd,
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        return cls(name, proc, record_path, log_path, time.time_ns() // 1000, control)
+        return cls(name, proc, launch.record, log_path, time.time_ns() // 1000, control)
 
     @property
     def ready(self) -> bool:
@@ -170,10 +162,7 @@ class Client:
             self.kill()
             self.proc.wait()
         self.ended_us = time.time_ns() // 1000
-        try:
-            self.record = json.loads(self.record_path.read_text())
-        except (OSError, ValueError):
-            self.record = None
+        self.record = read_record(self.record_path)
 
     @property
     def ok(self) -> bool:

@@ -24,11 +24,15 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+from conformance.approaches import Approach
 from conformance.bench.blocks import in_window
 from conformance.bench.clients import RPCS, Client
 from conformance.bench.rotation import scenario_copy, wait_ready
+from conformance.paths import SCENARIO_FILE
+from conformance.runner import Launch, launch
 
 PROFILE_S = 6.0  # of hot path per profiled client
 TOP = 8
@@ -162,21 +166,21 @@ def py_spy() -> str:
     return found
 
 
-def profiled(language: str, mode: dict, out: Path) -> tuple[dict, Callable[[], Samples]]:
-    """The mode's command and env under the language's profiler (Python's is attached
-    later, attach_py_spy), and how to read its hot path's samples."""
+def profiled(language: str, client: Launch, out: Path) -> tuple[Launch, Callable[[], Samples]]:
+    """The client under the language's profiler (Python's is attached later, attach_py_spy),
+    and how to read its hot path's samples."""
     if language == "python":
-        return mode, lambda: py_spy_samples(out / "py-spy.txt")
+        return client, lambda: py_spy_samples(out / "py-spy.txt")
     if language == "java":
         options = f"-XX:StartFlightRecording=filename={out / 'run.jfr'},settings=profile,jdk.ExecutionSample#period={JFR_PERIOD_MS}ms"
-        return {"command": mode["command"], "env": {**mode["env"], "JAVA_TOOL_OPTIONS": options}}, lambda: hot_path_only(
+        return replace(client, env={**client.env, "JAVA_TOOL_OPTIONS": options}), lambda: hot_path_only(
             jfr_samples(out / "run.jfr"), HOT_PATH["java"]
         )
     if language == "go":
-        return {"command": mode["command"], "env": {**mode["env"], "DEMO_CPU_PROFILE": str(out / "cpu.pprof")}}, lambda: pprof_samples(out / "cpu.pprof")
+        return replace(client, env={**client.env, "DEMO_CPU_PROFILE": str(out / "cpu.pprof")}), lambda: pprof_samples(out / "cpu.pprof")
     if language == "node":  # Node 20 refuses --cpu-prof in NODE_OPTIONS: after `node` in the command
-        command = [mode["command"][0], "--cpu-prof", f"--cpu-prof-dir={out}", *mode["command"][1:]]
-        return {"command": command, "env": mode["env"]}, lambda: hot_path_only(cpuprofile_samples(out), HOT_PATH["node"])
+        command = [client.command[0], "--cpu-prof", f"--cpu-prof-dir={out}", *client.command[1:]]
+        return replace(client, command=command), lambda: hot_path_only(cpuprofile_samples(out), HOT_PATH["node"])
     raise ValueError(f"no profiler for {language}")
 
 
@@ -231,19 +235,21 @@ def summarize(traced: Samples, untraced: Samples, owners: dict[str, tuple[str, .
     }
 
 
-def profile_pair(spec: dict, language: str, approach: str, folder: Path, timeout_s: float, say: Callable[[str], None]) -> dict:
+def profile_pair(chosen: Approach, folder: Path, timeout_s: float, say: Callable[[str], None]) -> dict:
     """A traced and an untraced client of the approach, set up together, then profiled
     side by side for PROFILE_S seconds of hot path."""
+    language, approach = chosen.language, chosen.id
     clients, reads, spies = {}, {}, {}
     try:
         for mode in ("traced", "untraced"):
             out = folder / f"{approach.replace('/', '-')}-{mode}"
             shutil.rmtree(out, ignore_errors=True)
             out.mkdir(parents=True)
-            command, reads[mode] = profiled(language, spec[approach][mode], out)
             name = f"profile-{approach.replace('/', '-')}-{mode}"
-            scenario = scenario_copy(Path(command["env"]["DEMO_SCENARIO"]), folder, name)  # a collection of its own
-            clients[mode] = Client.start(name, command, spec[approach]["cwd"], folder, {"DEMO_SCENARIO": str(scenario)}, hot_path=True)
+            scenario = scenario_copy(SCENARIO_FILE, folder, name)  # a collection of its own
+            client = launch(chosen, folder / f"{name}.json", untraced=mode == "untraced", env={"DEMO_SCENARIO": str(scenario)})
+            client, reads[mode] = profiled(language, client, out)
+            clients[mode] = Client.start(name, client, folder, hot_path=True)
         say(f"profile {approach}: traced and untraced set up ...")
         wait_ready(clients, time.monotonic() + timeout_s, say)  # paused, then told to go
         started_us = time.time_ns() // 1000
@@ -277,17 +283,18 @@ def profile_pair(spec: dict, language: str, approach: str, folder: Path, timeout
     }
 
 
-def profile(spec: dict, approaches: list[str], folder: Path, timeout_s: float, say: Callable[[str], None]) -> dict:
+def profile(approaches: list[Approach], folder: Path, timeout_s: float, say: Callable[[str], None]) -> dict:
     """The first chosen approach of each language, profiled traced and untraced."""
-    chosen = {}
+    chosen: dict[str, Approach] = {}
     for approach in approaches:
-        chosen.setdefault(approach.split("/")[0], approach)
+        chosen.setdefault(approach.language, approach)
     found = {}
-    for language, approach in chosen.items():
+    for language, first in chosen.items():
+        approach = first.id
         if language not in OWNERS:
             continue
         try:
-            found[language] = profile_pair(spec, language, approach, folder, timeout_s, say)
+            found[language] = profile_pair(first, folder, timeout_s, say)
             say(f"profile {approach}: tracing on the stack in {found[language]['tracing_share'] * 100:.1f} % of the traced client's samples")
         except (OSError, RuntimeError, ValueError, KeyError, subprocess.SubprocessError) as error:
             found[language] = {"approach": approach, "error": f"{type(error).__name__}: {error}"}

@@ -23,12 +23,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conformance.approaches import Approach
 from conformance.bench import stats as bench
 from conformance.bench.blocks import Active
 from conformance.bench.clients import Client
+from conformance.paths import SCENARIO_FILE
+from conformance.runner import launch
+from conformance.runs import load_scenario
 
 READY_POLL_S = 0.02
 SETTLE_TURN_S = 0.5  # a settling client runs this long at a time, every mode in turn
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One way the bench runs an approach's client: traced or untraced (the approach's
+    untraced_run and untraced_env), with settings of its own on top (None removes one)."""
+
+    untraced: bool = False
+    env: dict[str, str | None] = field(default_factory=dict)
+
+
+def service(approach: Approach, mode: str) -> str:
+    """Each mode's client sends as a service of its own: the untraced check looks for spans of the untraced ones."""
+    return f"{approach.service_name(load_scenario())}-bench-{mode}"
 
 
 @dataclass
@@ -103,8 +121,8 @@ def wait_ready(clients: dict[str, Client], deadline: float, say: Callable[[str],
 
 
 def rotate(
-    spec: dict,
-    modes: dict[str, dict],
+    approach: Approach,
+    modes: dict[str, Mode],
     rounds: int,
     block_s: float,
     warmup_rounds: int,
@@ -115,7 +133,7 @@ def rotate(
     say: Callable[[str], None],
     during_setup: Callable[[], None] | None = None,
 ) -> Rotation:
-    """Start a client per mode (`modes`: name -> clients.json's {"command", "env"}), run
+    """Start a client per mode (`modes`: name -> Mode), run
     `during_setup` meanwhile (in a thread); let each client run its hot path alone for
     `settle_s` in all, in turns (a JIT compiles only while its process runs), then the
     warm-up rounds and the measured ones; then stop every client and wait for its exit."""
@@ -125,12 +143,9 @@ def rotate(
     side = threading.Thread(target=during_setup, daemon=True) if during_setup else None
     try:
         for name, mode in modes.items():
-            env = {
-                "DEMO_SCENARIO": str(scenario_copy(Path(mode["env"]["DEMO_SCENARIO"]), folder, name)),
-                # Its own service name: the untraced check looks for spans of the untraced ones.
-                "OTEL_SERVICE_NAME": f"{spec['service_name']}-bench-{name}",
-            }
-            clients[name] = Client.start(f"{spec['approach'].replace('/', '-')}-{name}", mode, spec["cwd"], folder, env, hot_path=True)
+            env = {**mode.env, "DEMO_SCENARIO": str(scenario_copy(SCENARIO_FILE, folder, name)), "OTEL_SERVICE_NAME": service(approach, name)}
+            client = f"{approach.slug}-{name}"
+            clients[name] = Client.start(client, launch(approach, folder / f"{client}.json", untraced=mode.untraced, env=env), folder, hot_path=True)
         if side:
             side.start()
         wait_ready(clients, deadline, say)

@@ -23,6 +23,10 @@ class StackChanged(Exception):
     pass
 
 
+class StackCommandFailed(Exception):
+    """A stackctl command the bench needs failed; one line."""
+
+
 def load_1m() -> float:
     return round(os.getloadavg()[0], 2)
 
@@ -48,7 +52,7 @@ def stackctl_command(command: str, timeout_s: float) -> float:
     started = time.monotonic()
     result = subprocess.run([sys.executable, str(ROOT / "stack" / "stackctl.py"), command], check=False, timeout=timeout_s)
     if result.returncode != 0:
-        raise SystemExit(f"bench: `stack/stackctl.py {command}` failed with exit code {result.returncode}")
+        raise StackCommandFailed(f"`stack/stackctl.py {command}` failed with exit code {result.returncode}")
     return round(time.monotonic() - started, 2)
 
 

@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from conformance.faults.process import Outcome
 from conformance.jaeger import Jaeger
+from conformance.runner import Outcome
 from conformance.spans import Trace, root_span, step_spans
 
 HOST = "127.0.0.1"
@@ -32,7 +32,6 @@ STACK_TRACE = re.compile(r"Traceback \(most recent call last\)|^\s+at [\w$.<>]+\
 class Trial:
     """One approach under one fault: how to run its client, and what a normal run looked like."""
 
-    approach: str
     normal: Outcome
     run: Callable[..., Outcome]  # run(env overrides, on_line=None) -> Outcome
     jaeger: Jaeger

@@ -1,29 +1,37 @@
 """`nox -s faults`: every approach under every fault of conformance/faults/__init__.py, against the
 real stack; writes reports/faults.json and reports/faults.md. Kills and restarts the
-stack's Milvus (the milvus_killed fault). Exit 1 when a bound was missed."""
+stack's Milvus (the milvus_killed fault). Exit 1 when a bound was missed.
+
+    python -m conformance.faults [--approaches python/sdk,go/otelgrpc] [--faults ...]
+
+The approaches must be built (the nox session builds the ones it is given)."""
 
 from __future__ import annotations
 
 import argparse
 import datetime
 import json
-import os
 import subprocess
 import sys
 import time
-from pathlib import Path
+from collections.abc import Callable
 
-from conformance.faults import FAULTS, Trial, describe, kill_group, process
+from conformance.approaches import Approach, ManifestError, load_all, select
+from conformance.faults import FAULTS, Trial, describe, kill_group
 from conformance.faults.table import markdown
 from conformance.jaeger import Jaeger, JaegerUnreachable
+from conformance.paths import REPORTS_DIR, ROOT, RUNS_DIR
+from conformance.runner import Outcome, launch, run
 from conformance.runs import load_scenario
 from stack import stackctl
 
-ROOT = Path(__file__).resolve().parents[2]
-RUNS_DIR = ROOT / ".runs" / "faults"
-REPORTS_DIR = Path(os.environ.get("DEMO_REPORTS_DIR", ROOT / "reports"))
+FAULTS_RUNS_DIR = RUNS_DIR / "faults"
 CLIENT_TIMEOUT_S = 180
 STACK_TIMEOUT_S = stackctl.MILVUS_START_TIMEOUT_S + stackctl.INSTALL_TIMEOUT_S + 60
+
+
+class StackUnusable(Exception):
+    """The stack cannot be started or faulted as the run needs; one line."""
 
 
 def say(message: str) -> None:
@@ -33,34 +41,37 @@ def say(message: str) -> None:
 def stackctl_up() -> None:
     command = [sys.executable, str(ROOT / "stack" / "stackctl.py"), "up"]
     if subprocess.run(command, timeout=STACK_TIMEOUT_S, stdout=subprocess.DEVNULL).returncode != 0:
-        raise SystemExit("faults: `stack/stackctl.py up` failed; see its output with `nox -s up`")
+        raise StackUnusable("`stack/stackctl.py up` failed; see its output with `nox -s up`")
 
 
 def kill_milvus() -> None:
     pgid = stackctl.running_pgid(stackctl.load_state(), "milvus")
     if not pgid:
-        raise SystemExit("faults: no Milvus of the embedded stack to kill (is STACK_BACKEND=docker? not supported here)")
+        raise StackUnusable("no Milvus of the embedded stack to kill (is STACK_BACKEND=docker? not supported here)")
     kill_group(pgid)
 
 
-def runner(client: dict, slug: str):
-    def run(overrides: dict[str, str], on_line=None) -> process.Outcome:
-        env = {**os.environ, **client["traced"]["env"], **overrides}
-        env.pop("OTEL_SDK_DISABLED", None)
-        if token := stackctl.milvus_token():  # read at each run: a Milvus restart makes a new one
-            env["MILVUS_TOKEN"] = token
-        record = RUNS_DIR / f"{slug}.json"
-        env["DEMO_RUN_RECORD"] = str(record)
-        return process.run(client["traced"]["command"], Path(client["cwd"]), env, record, CLIENT_TIMEOUT_S, on_line)
+def client_runner(approach: Approach) -> Callable[..., Outcome]:
+    """run(env overrides, on_line=None): one traced run of the approach's client (the token read
+    at each run: a Milvus restart makes a new one)."""
+    record = FAULTS_RUNS_DIR / f"{approach.slug}.json"
 
-    return run
+    def run_client(overrides: dict[str, str], on_line: Callable[[str], None] | None = None) -> Outcome:
+        return run(launch(approach, record, env=overrides), CLIENT_TIMEOUT_S, on_line)
+
+    return run_client
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="nox -s faults --", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=Path, required=True, help="the client spec the nox session writes")
+    parser.add_argument("--approaches", help="comma-separated <language>/<approach> (default: every one)")
     parser.add_argument("--faults", default=",".join(FAULTS), help=f"comma-separated, of: {', '.join(FAULTS)}")
     args = parser.parse_args(argv)
+    try:
+        approaches = load_all()
+        args.approaches = select(approaches, args.approaches) if args.approaches else approaches
+    except ManifestError as error:
+        parser.error(str(error))
     args.faults = [name for name in args.faults.split(",") if name]
     unknown = [name for name in args.faults if name not in FAULTS]
     if unknown:
@@ -70,14 +81,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    spec = json.loads(args.clients.read_text())
-    RUNS_DIR.mkdir(parents=True, exist_ok=True)
     stackctl_up()
     jaeger = Jaeger()
-    try:
-        jaeger.check_reachable()
-    except JaegerUnreachable as error:
-        raise SystemExit(f"faults: {error}") from None
+    jaeger.check_reachable()
     scenario = load_scenario()
     report = {
         "generated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -85,15 +91,15 @@ def main(argv: list[str]) -> int:
         "approaches": {},
     }
     started = time.monotonic()
-    for approach, client in spec.items():
-        run = runner(client, approach.replace("/", "-"))
-        normal = run({})
+    for chosen in args.approaches:
+        approach, run_client = chosen.id, client_runner(chosen)
+        normal = run_client({})
         say(f"{approach}: normal run exit {normal.exit_status} in {normal.wall_s:.1f} s")
         result = report["approaches"][approach] = {"normal": describe(normal), "faults": {}}
         if normal.exit_status != 0:
             say(f"{approach}: the normal run failed; its faults are not run")
             continue
-        trial = Trial(approach, normal, run, jaeger, scenario, kill_milvus, stackctl_up)
+        trial = Trial(normal, run_client, jaeger, scenario, kill_milvus, stackctl_up)
         for name in args.faults:
             cell: dict = {}
             cell["problems"] = FAULTS[name].function(trial, cell)
@@ -116,4 +122,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except (StackUnusable, JaegerUnreachable) as error:
+        sys.exit(f"faults: {error}")

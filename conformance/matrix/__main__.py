@@ -1,6 +1,6 @@
-"""python -m conformance.matrix --approaches FILE [options]: run every cell, then read
-the traces back from Jaeger and write reports/matrix.{json,md}. `nox -s matrix` calls it
-(FILE: each approach's settings, written by the noxfile). Options: --help."""
+"""python -m conformance.matrix [options]: run every cell, then read the traces back from
+Jaeger and write reports/matrix.{json,md}. `nox -s matrix` calls it, once the approaches
+the cells run are built. Options: --help."""
 
 from __future__ import annotations
 
@@ -8,21 +8,21 @@ import argparse
 import concurrent.futures
 import datetime
 import json
-import os
 import re
 import sys
 import time
 from pathlib import Path
 
+from conformance.approaches import Approach, ManifestError, find, load_all
 from conformance.checks import Subject, evaluate
 from conformance.jaeger import Jaeger, JaegerUnreachable, load_run
-from conformance.matrix import table, versions
+from conformance.matrix import APPROACHES, table, versions
 from conformance.matrix.cells import Cell, CellError, GoCell, JavaAgentCell, NodeCell, PythonCell, run_client
-from conformance.runs import ROOT, load_scenario
+from conformance.paths import REPORTS_DIR, ROOT
+from conformance.runs import load_scenario
 from conformance.spans import server_child, traceparent_flags
 
 CACHE = ROOT / ".matrix"
-REPORTS = Path(os.environ.get("DEMO_REPORTS_DIR", ROOT / "reports"))
 # Milvus exports its spans in batches, 20 s and more after the call. Each run is read back
 # while the next cells run: a busy shared Jaeger (in-memory, bounded) drops old traces.
 WAIT_AFTER_RUN_S = 60.0
@@ -139,7 +139,6 @@ def plan_node(requests, listings) -> list[Cell]:
 def arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="nox -s matrix --", description="Runs every cell, then reads its traces back from Jaeger.")
     parser.error = lambda message: sys.exit(f"matrix: {message}")  # one line, not usage + message
-    parser.add_argument("--approaches", type=Path, default=CACHE / "approaches.json", help="each approach's settings (written by nox)")
     option_help = {
         "languages": "which languages' cells run",
         "python_sdk": "opentelemetry-sdk / -exporter-otlp-proto-grpc releases (instrumentation-grpc: the matching 0.Xb)",
@@ -154,8 +153,11 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     unknown = set(args.languages.split(",")) - set(DEFAULTS["languages"].split(","))
     if unknown:
         parser.error(f"unknown language(s) {', '.join(sorted(unknown))}; known: {DEFAULTS['languages']}")
-    if not args.approaches.exists():
-        parser.error(f"{args.approaches} does not exist: run `nox -s matrix`, which writes it")
+    try:
+        approaches = load_all()
+        args.approaches = {approach_id: find(approaches, approach_id) for approach_id in APPROACHES}
+    except ManifestError as error:
+        parser.error(str(error))
     return args
 
 
@@ -179,7 +181,7 @@ def label(cell: Cell) -> str:
     return f"{cell.approach} " + ", ".join(f"{package} {version}" for package, version in cell.versions.items())
 
 
-def run_cells(cells: list[Cell], specs: dict, read_back) -> dict[tuple[int, str], concurrent.futures.Future]:
+def run_cells(cells: list[Cell], approaches: dict[str, Approach], read_back) -> dict[tuple[int, str], concurrent.futures.Future]:
     """Prepares and runs every cell in turn (one client at a time: 2 cores, one collection);
     read_back(record) starts reading each run's trace from Jaeger at once."""
     pending = {}
@@ -192,11 +194,11 @@ def run_cells(cells: list[Cell], specs: dict, read_back) -> dict[tuple[int, str]
         folder.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         try:
-            cell.prepare(folder, specs[cell.approach])
+            cell.prepare(folder, approaches[cell.approach])
             prepared_s = time.monotonic() - started
             timings = []
             for variant in cell.variants():
-                record, took = run_client(cell, folder, specs[cell.approach], variant == "with_fix")
+                record, took = run_client(cell, folder, approaches[cell.approach], variant == "with_fix")
                 pending[index, variant] = read_back(record)
                 timings.append(f"{table.VARIANTS[variant]} {took:.1f} s")
         except CellError as error:
@@ -222,7 +224,6 @@ def outcome(path: Path, scenario: dict, jaeger: Jaeger) -> dict:
 def main(argv: list[str]) -> int:
     args = arguments(argv)
     started, wall = time.monotonic(), datetime.datetime.now(datetime.timezone.utc)
-    specs = json.loads(args.approaches.read_text())
     scenario = load_scenario()
     jaeger = Jaeger()
     try:
@@ -232,7 +233,7 @@ def main(argv: list[str]) -> int:
     cells = plan(args)
     say(f"{len(cells)} cells: " + "; ".join(label(cell) for cell in cells))
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as readers:
-        pending = run_cells(cells, specs, lambda record: readers.submit(outcome, record, scenario, jaeger))
+        pending = run_cells(cells, args.approaches, lambda record: readers.submit(outcome, record, scenario, jaeger))
         say(f"reading the last of {len(pending)} traces back from Jaeger (up to {WAIT_AFTER_RUN_S:.0f} s for Milvus's spans)")
         for (index, variant), future in pending.items():
             cells[index - 1].results[variant] = future.result()
@@ -245,10 +246,10 @@ def main(argv: list[str]) -> int:
         "duration_s": round(time.monotonic() - started, 1),
         "cells": [{"approach": c.approach, "versions": c.versions, "fixable": c.fixable, "error": c.error, "results": c.results} for c in cells],
     }
-    REPORTS.mkdir(parents=True, exist_ok=True)
-    (REPORTS / "matrix.json").write_text(json.dumps(report, indent=2) + "\n")
-    (REPORTS / "matrix.md").write_text(table.markdown(report))
-    say(f"{report['duration_s']:.0f} s; wrote {REPORTS / 'matrix.md'} and {REPORTS / 'matrix.json'}")
+    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
+    (REPORTS_DIR / "matrix.json").write_text(json.dumps(report, indent=2) + "\n")
+    (REPORTS_DIR / "matrix.md").write_text(table.markdown(report))
+    say(f"{report['duration_s']:.0f} s; wrote {REPORTS_DIR / 'matrix.md'} and {REPORTS_DIR / 'matrix.json'}")
     failed = [c for c in cells if c.error]
     if failed:
         say(f"{len(failed)} of {len(cells)} cells could not run; each says why above and in matrix.md")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from conformance.approaches import Approach
+from conformance.runner import launch, run
 
 PREPARE_TIMEOUT_S = 900
 CLIENT_TIMEOUT_S = 300
@@ -59,11 +60,11 @@ class Cell:
     def variants(self) -> list[str]:
         return ["out_of_the_box", "with_fix"] if self.fixable else ["out_of_the_box"]
 
-    def prepare(self, folder: Path, spec: dict) -> None:
+    def prepare(self, folder: Path, approach: Approach) -> None:
         raise NotImplementedError
 
-    def command(self, folder: Path, spec: dict, fix: bool) -> tuple[list[str], Path, dict[str, str]]:
-        """argv, cwd and the environment on top of the approach's settings."""
+    def command(self, folder: Path, approach: Approach, fix: bool) -> tuple[list[str], Path, dict[str, str | None]]:
+        """argv, cwd and the environment on top of the approach's settings (None removes one)."""
         raise NotImplementedError
 
 
@@ -71,8 +72,8 @@ class Cell:
 class PythonCell(Cell):
     """A virtualenv with the pinned SDK, exporter, gRPC instrumentation and pymilvus."""
 
-    def prepare(self, folder: Path, spec: dict) -> None:
-        source = Path(spec["cwd"])
+    def prepare(self, folder: Path, approach: Approach) -> None:
+        source = approach.folder
         pins = [f"{package}=={version}" for package, version in self.versions.items()]
         wanted = {"pins": pins, "w3c-level1-ids": digest(source / "w3c-level1-ids" / "w3c_level1_ids.py", source / "w3c-level1-ids" / "pyproject.toml")}
         stamp = folder / "installed.json"
@@ -84,8 +85,8 @@ class PythonCell(Cell):
         run_step([*pip, *pins, str(source / "w3c-level1-ids")], folder, "pip install " + " ".join(pins))
         stamp.write_text(json.dumps(wanted))
 
-    def command(self, folder, spec, fix):
-        source = Path(spec["cwd"])
+    def command(self, folder, approach, fix):
+        source = approach.folder
         env = {"PYTHONPATH": str(source), "MATRIX_FIX": "1" if fix else "0"}
         return [str(folder / "venv" / "bin" / "python"), str(PYTHON_CELL)], source, env
 
@@ -97,17 +98,17 @@ class JavaAgentCell(Cell):
     def jar(self, folder: Path) -> Path:
         return folder / "opentelemetry-javaagent.jar"
 
-    def prepare(self, folder, spec):
+    def prepare(self, folder, approach):
         if self.jar(folder).exists():
             return
         artifact = f"io.opentelemetry.javaagent:opentelemetry-javaagent:{self.versions['opentelemetry-javaagent']}"
         copy = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy"
         run_step(["mvn", "-B", "-q", copy, f"-Dartifact={artifact}", f"-DoutputDirectory={folder}", "-Dmdep.stripVersion=true"], folder, f"mvn copy {artifact}")
 
-    def command(self, folder, spec, fix):
-        argv = [f"-javaagent:{self.jar(folder)}" if arg.startswith("-javaagent:") else arg for arg in spec["run"]]
+    def command(self, folder, approach, fix):
+        argv = [f"-javaagent:{self.jar(folder)}" if arg.startswith("-javaagent:") else arg for arg in approach.run]
         # Out of the box = the agent without the extension that keeps flags at 01.
-        return argv, Path(spec["cwd"]), {} if fix else {"OTEL_JAVAAGENT_EXTENSIONS": None}
+        return argv, approach.folder, {} if fix else {"OTEL_JAVAAGENT_EXTENSIONS": None}
 
 
 @dataclass
@@ -120,8 +121,8 @@ class CopiedSourceCell(Cell):
     skip: tuple[str, ...] = ()  # build outputs and dependencies: never copied
     install: list[list[str]] = field(default_factory=list)
 
-    def prepare(self, folder, spec):
-        source = Path(spec["cwd"])
+    def prepare(self, folder, approach):
+        source = approach.folder
         work = folder / "src"
         ignore = shutil.ignore_patterns(*self.manifests, *self.skip)
         shutil.copytree(source, work, ignore=ignore, dirs_exist_ok=True)
@@ -140,8 +141,8 @@ class CopiedSourceCell(Cell):
     def build_steps(self) -> list[list[str]]:
         return []
 
-    def command(self, folder, spec, fix):
-        return list(spec["run"]), folder / "src", {}
+    def command(self, folder, approach, fix):
+        return list(approach.run), folder / "src", {}
 
 
 @dataclass
@@ -160,20 +161,16 @@ class NodeCell(CopiedSourceCell):
     skip: tuple[str, ...] = ("node_modules",)
 
 
-def run_client(cell: Cell, folder: Path, spec: dict, fix: bool) -> tuple[Path, float]:
+def run_client(cell: Cell, folder: Path, approach: Approach, fix: bool) -> tuple[Path, float]:
     """Runs the client once; returns its run record's path and the seconds it took."""
-    argv, cwd, extra = cell.command(folder, spec, fix)
+    argv, cwd, extra = cell.command(folder, approach, fix)
     record = folder / f"{'with_fix' if fix else 'out_of_the_box'}.json"
-    record.unlink(missing_ok=True)
-    env = {**spec["env"], "DEMO_RUN_RECORD": str(record), **extra}
-    env = {key: value for key, value in env.items() if value is not None}
-    base = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
-    started = time.monotonic()
-    try:
-        done = subprocess.run(argv, cwd=cwd, env={**base, **env}, capture_output=True, text=True, timeout=CLIENT_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise CellError(f"the client did not finish in {CLIENT_TIMEOUT_S} s") from None
+    # Its own name: its own collection and service, beside the approach's normal runs.
+    client = launch(approach, record, name=f"{approach.name}-matrix", command=argv, cwd=cwd, env=extra)
+    outcome = run(client, CLIENT_TIMEOUT_S)
+    if outcome.timed_out:
+        raise CellError(f"the client did not finish in {CLIENT_TIMEOUT_S} s")
     if not record.exists():
-        last = ([line for line in done.stderr.splitlines() if line.strip()] or ["no output"])[-1]
-        raise CellError(f"the client wrote no run record (exit {done.returncode}): {last.strip()[:300]}")
-    return record, time.monotonic() - started
+        last = ([line for line in outcome.stderr if line.strip()] or ["no output"])[-1]
+        raise CellError(f"the client wrote no run record (exit {outcome.exit_status}): {last.strip()[:300]}")
+    return record, outcome.wall_s

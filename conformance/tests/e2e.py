@@ -9,14 +9,15 @@ import sys
 from pathlib import Path
 
 from conformance.approaches import load_all
+from conformance.runner import Outcome, launch, run
 from conformance.runs import load_scenario
-from stack import stackctl
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = load_scenario()
 APPROACHES = load_all()
 STACKCTL = [sys.executable, str(ROOT / "stack" / "stackctl.py")]
 MAIN_JOB_TIMEOUT_S = 60 * 60
+CLIENT_TIMEOUT_S = 300
 PYTHON_M_NOX = (sys.executable, "-m", "nox")
 
 
@@ -53,20 +54,12 @@ def venv_bin(approach) -> Path:
     return ROOT / ".nox" / f"{approach.language}-approach-{approach.name}" / "bin"
 
 
-def run_client(approach, record_file: Path, **overrides: str) -> subprocess.CompletedProcess:
+def run_client(approach, record_file: Path, **overrides: str) -> Outcome:
     """One approach's client as its nox session runs it (built by the main job), with some
     settings changed (any of them)."""
-    env = {
-        **os.environ,
-        "MILVUS_URI": stackctl.MILVUS_URI,
-        "MILVUS_TOKEN": stackctl.milvus_token() or "",
-        "OTEL_SERVICE_NAME": approach.service_name(SCENARIO),
-        "OTEL_EXPORTER_OTLP_ENDPOINT": stackctl.OTLP_GRPC_ENDPOINT,
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",  # the Java agent's default is http/protobuf
-        "DEMO_APPROACH": approach.name,
-        "DEMO_RUN_RECORD": str(record_file),
-        **({"PATH": f"{venv_bin(approach)}:{os.environ['PATH']}"} if approach.install else {}),
-        **approach.env,
-        **overrides,
-    }
-    return subprocess.run(approach.run, cwd=approach.folder, env=env, capture_output=True, text=True, timeout=300)
+    venv = venv_bin(approach) if approach.install else None
+    return run(launch(approach, record_file, venv=venv, env=overrides), CLIENT_TIMEOUT_S)
+
+
+def text(lines: list[str]) -> str:
+    return "\n".join(lines)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.approaches import ROOT, BuildStep, ManifestError, find, languages, load, load_all
+from conformance.approaches import ROOT, BuildStep, ManifestError, find, languages, load, load_all, select
+from conformance.build import unknown_approaches
 
 GOOD = """
 language = "demo"
@@ -119,4 +120,18 @@ def test_nox_lists_a_session_per_approach():
 def test_an_unknown_approach_on_the_nox_command_line_is_one_line_naming_the_known_ones():
     result = nox("-s", "python(approach='nope')")
     assert result.returncode != 0
-    assert result.stderr.strip() == "nox: python has no approach 'nope'; known: sdk, zero-code"
+    line = "Sessions not found: python(approach='nope'): python has no approach 'nope'; known: sdk, zero-code"
+    assert line in result.stderr.splitlines()[-1]
+
+
+def test_unknown_approaches_are_named_with_their_languages_known_ones():
+    approaches = load_all()
+    named = "python(approach='nope'), go(approach=\"otelgrpc\"), ruby(approach='x')"
+    assert unknown_approaches(approaches, named) == ["python has no approach 'nope'; known: sdk, zero-code"]
+
+
+def test_select_keeps_the_order_given_and_names_an_unknown_one():
+    approaches = load_all()
+    assert [a.id for a in select(approaches, "go/otelgrpc,python-sdk")] == ["go/otelgrpc", "python/sdk"]
+    with pytest.raises(ManifestError, match="unknown approach 'go/nope'"):
+        select(approaches, "python/sdk,go/nope")

@@ -1,5 +1,5 @@
 """The bench's pure parts: statistics (stats.py), block cutting (blocks.py), CPU readings
-(rotation.py), profile attribution (profile.py) and tables (render.py)."""
+(rotation.py), profile attribution (profile.py), tables (render.py) and its modes' clients."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import statistics
 
 import pytest
 
+from conformance.bench import __main__ as bench_main
 from conformance.bench import render as bench_render
 from conformance.bench import stats as bench
 from conformance.bench.blocks import Active, blocks, cpu_by_thread, in_window, pooled
 from conformance.bench.profile import OWNERS, attribute, hot_path_only, summarize
 from conformance.bench.rotation import cpu_delta, thread_kind
+from conformance.runner import launch
 
 RPCS = ("Search", "Query")
 
@@ -273,3 +275,24 @@ def test_a_missed_target_names_its_cause_with_figures():
     line = next(line for line in bench.misses(report(ratio=1.08)) if "MISSED" in line)
     assert "cause: client CPU +100 us/call (CI +90..+110; threads otelgrpc +100)" in line
     assert "profile: 40 us/call in tracing's frames, 10 in export" in line
+
+
+# --- the intake: approaches by id, each mode's client --------------------------------------
+
+
+def test_the_bench_takes_approach_ids_and_runs_every_mode_without_the_export_bounds(tmp_path, capsys):
+    args = bench_main.parse_args(["--approaches", "java/agent,go/otelgrpc"])
+    agent = args.approaches[0]
+    assert [approach.id for approach in args.approaches] == ["java/agent", "go/otelgrpc"]
+    modes, variants = bench_main.modes_of(agent.id, args)
+    assert list(modes) == ["traced", "untraced", "untraced-again", *bench_main.TRIMS["java/agent"]] and variants
+    assert modes["untraced"].untraced and not modes["traced"].untraced and not modes["no-message-events"].untraced
+    for name, mode in modes.items():
+        client = launch(agent, tmp_path / f"{name}.json", untraced=mode.untraced, env=mode.env)
+        assert not set(bench_main.EXPORT_BOUNDS) & set(client.env), name
+    trimmed = launch(agent, tmp_path / "t.json", env=modes["no-message-events"].env)
+    assert trimmed.env["OTEL_INSTRUMENTATION_GRPC_EMIT_MESSAGE_EVENTS"] == "false" and trimmed.command == agent.run
+    assert launch(agent, tmp_path / "u.json", untraced=True, env=modes["untraced"].env).command == agent.untraced_run
+    with pytest.raises(SystemExit):
+        bench_main.parse_args(["--approaches", "java/nope"])
+    assert "unknown approach 'java/nope'" in capsys.readouterr().err

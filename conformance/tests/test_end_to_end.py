@@ -23,6 +23,7 @@ from conformance.tests.e2e import (
     run_client,
     run_nox,
     stack_command,
+    text,
     without_pythonpath,
 )
 from stack import stackctl
@@ -68,7 +69,7 @@ def test_unplugged_link_fails_and_names_the_cause(main_job, tmp_path):
     approach = find(APPROACHES, "python/zero-code")
     record_file = tmp_path / "python.json"
     client = run_client(approach, record_file, OTEL_PYTHON_ID_GENERATOR="random")
-    assert client.returncode == 0, client.stderr[-2000:]
+    assert client.exit_status == 0, text(client.stderr)[-2000:]
     record = json.loads(record_file.read_text())
     assert record["traceparent"].endswith("-03")
 
@@ -129,7 +130,7 @@ def test_the_untraced_check_fails_on_a_traced_client(main_job, tmp_path, traced)
     record_file = tmp_path / "go.json"
     disabled = {} if traced else {"OTEL_SDK_DISABLED": "true"}
     client = run_client(approach, record_file, OTEL_SERVICE_NAME=service, DEMO_BENCH_REPEAT="200", **disabled)
-    assert client.returncode == 0, client.stderr[-2000:]
+    assert client.exit_status == 0, text(client.stderr)[-2000:]
     calls = json.loads(record_file.read_text())["bench"]["Search"]
     window = (int(calls[0][0]), int(calls[-1][0] + calls[-1][1] * 1000))
     check = check_untraced(service, SCENARIO["server_service"], window[0] - 60_000_000, window[1] + 60_000_000, [window])
@@ -150,8 +151,8 @@ def test_capturing_grpc_metadata_leaks_the_token_and_no_credentials_names_it(mai
     assert token, "the stack makes a Milvus user at each start"
     record_file = tmp_path / "java.json"
     client = run_client(approach, record_file, **CAPTURE_AUTHORIZATION)
-    assert client.returncode == 0, client.stderr[-2000:]
-    assert token not in client.stdout + client.stderr
+    assert client.exit_status == 0, text(client.stderr)[-2000:]
+    assert token not in text(client.stdout + client.stderr)
 
     run = load_run(Jaeger(), json.loads(record_file.read_text()), SCENARIO)
     run.secrets = [token]
@@ -173,10 +174,10 @@ def test_rotate_makes_a_new_user_and_drops_the_old_one(main_job, tmp_path):
     assert stackctl.MILVUS_TOKEN_FILE.stat().st_mode & 0o777 == 0o600
     assert new.split(":")[1] not in rotated.stdout + rotated.stderr
     works = run_client(approach, tmp_path / "new.json")
-    assert works.returncode == 0, works.stderr[-2000:]
+    assert works.exit_status == 0, text(works.stderr)[-2000:]
     refused = run_client(approach, tmp_path / "old.json", MILVUS_TOKEN=old)
-    assert refused.returncode != 0
-    assert "Milvus refused the credentials in MILVUS_TOKEN" in refused.stderr, refused.stderr[-2000:]
+    assert refused.exit_status != 0
+    assert "Milvus refused the credentials in MILVUS_TOKEN" in text(refused.stderr), text(refused.stderr)[-2000:]
 
 
 def test_up_replaces_a_token_that_no_longer_works(main_job, tmp_path):
@@ -187,7 +188,7 @@ def test_up_replaces_a_token_that_no_longer_works(main_job, tmp_path):
     assert stack_command("up", 360) == 0
     assert stackctl.milvus_token().split(":")[0] != user and stackctl.milvus_answer(stackctl.milvus_token()) == "serves"
     works = run_client(find(APPROACHES, "go/otelgrpc"), tmp_path / "new.json")
-    assert works.returncode == 0, works.stderr[-2000:]
+    assert works.exit_status == 0, text(works.stderr)[-2000:]
 
 
 def assert_nothing_left() -> None:

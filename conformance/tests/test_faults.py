@@ -7,9 +7,10 @@ import socket
 import pytest
 
 from conformance import faults
+from conformance.approaches import load_all
 from conformance.faults import __main__ as run_faults
 from conformance.faults import table as faults_table
-from conformance.faults.process import Outcome
+from conformance.runner import Outcome
 
 
 def outcome(*stderr: str, exit_status: int = 0, wall_s: float = 8.0, work_s: float = 7.0) -> Outcome:
@@ -48,7 +49,7 @@ def test_one_line_messages_are_not_stack_traces():
 
 def test_telemetry_bounds_name_each_miss():
     normal = outcome()
-    trial = faults.Trial("x/y", normal, None, None, {}, None, None)
+    trial = faults.Trial(normal, None, None, {}, None, None)
     cell: dict = {}
     problems = faults.telemetry_bounds(trial, outcome("w 1", "w 2", exit_status=1, wall_s=21.0), cell)
     assert problems == [
@@ -78,9 +79,19 @@ def test_every_fault_is_registered_with_its_bound():
 
 def test_an_unknown_fault_is_one_line(capsys):
     with pytest.raises(SystemExit) as error:
-        run_faults.parse_args(["--clients", "x.json", "--faults", "collector_down,flood"])
+        run_faults.parse_args(["--faults", "collector_down,flood"])
     assert error.value.code == 2
     assert "unknown fault(s) flood; known: collector_down" in capsys.readouterr().err
+
+
+def test_the_approaches_are_named_by_id_in_the_order_given(capsys):
+    args = run_faults.parse_args(["--approaches", "go/otelgrpc,python/sdk"])
+    assert [approach.id for approach in args.approaches] == ["go/otelgrpc", "python/sdk"]
+    assert len(run_faults.parse_args([]).approaches) == len(load_all())
+    with pytest.raises(SystemExit) as error:
+        run_faults.parse_args(["--approaches", "python/sdk,python/nope"])
+    assert error.value.code == 2
+    assert "unknown approach 'python/nope'; known: python/sdk" in capsys.readouterr().err
 
 
 def test_markdown_shows_misses_and_first_lines():

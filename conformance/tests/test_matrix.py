@@ -4,8 +4,10 @@ bad-version cell, the table. No registry, no stack: the matrix itself runs in `n
 
 import pytest
 
-from conformance.matrix import table, versions
-from conformance.matrix.__main__ import plan_python
+from conformance.matrix import APPROACHES, table, versions
+from conformance.matrix.__main__ import arguments, plan_python
+from conformance.matrix.cells import JavaAgentCell
+from conformance.runner import launch
 
 # `pip index versions opentelemetry-sdk`, November 2026 (part).
 SDK_LISTING = ["1.45.2", "1.45.1", "1.45.0", "1.44.0", "1.43.0", "1.42.1", "1.42.0", "1.41.1", "1.41.0", "1.33.1", "1.33.0"]
@@ -90,3 +92,15 @@ def test_the_table_shows_flags_and_links_per_variant():
     assert lines[-3] == "| python/sdk | opentelemetry-sdk 1.42.0 | `03` | ❌ 0 of 9 | `01` | ✅ 9 of 9 |"
     assert lines[-2] == "| go/otelgrpc | otel v1.47.0 | `01` | ✅ 9 of 9 | — | not needed |"
     assert lines[-1] == "| node/sdk | sdk 1 | — | client failed: boom | — | not needed |"
+
+
+def test_the_matrix_loads_the_approaches_its_cells_run(tmp_path):
+    args = arguments([])
+    assert list(args.approaches) == list(APPROACHES)
+    agent = args.approaches["java/agent"]
+    cell = JavaAgentCell("java", "java/agent", "java-agent-2.26.0", {"opentelemetry-javaagent": "2.26.0"}, True)
+    argv, cwd, extra = cell.command(tmp_path, agent, fix=False)
+    assert f"-javaagent:{tmp_path / 'opentelemetry-javaagent.jar'}" in argv and cwd == agent.folder
+    client = launch(agent, tmp_path / "r.json", name="agent-matrix", command=argv, cwd=cwd, env=extra)
+    assert "OTEL_JAVAAGENT_EXTENSIONS" in agent.env and "OTEL_JAVAAGENT_EXTENSIONS" not in client.env
+    assert client.env["OTEL_SERVICE_NAME"].endswith("java-agent-matrix")
