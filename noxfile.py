@@ -217,7 +217,8 @@ def bench(session: nox.Session) -> None:
 
     Restarts the stack once for the start-up figures (not with --quick or --no-stack-starts).
     Options: `nox -s bench -- --help`; a smoke run: `-- --quick`; the design: conformance/bench/README.md."""
-    session.install("-r", "conformance/requirements.txt", "py-spy")  # py-spy: the Python profile
+    profilers = dict.fromkeys(package for a in APPROACHES if a.profile for package in a.profile.install)  # [profile] install
+    session.install("-r", "conformance/requirements.txt", *profilers)
     spec_file, rest = client_specs(session, "bench")
     session.run("python", "-m", "conformance.bench", "--clients", str(spec_file), *rest)
 
@@ -240,13 +241,11 @@ def matrix(session: nox.Session) -> None:
     reports/matrix.{json,md}. Options (versions per language): `nox -s matrix -- --help`."""
     from dataclasses import replace
 
-    from conformance.matrix import APPROACHES as MATRIX_APPROACHES
-
     session.install("-r", "conformance/requirements.txt")
     spec, token = {}, {}
-    for approach in (a for a in APPROACHES if a.id in MATRIX_APPROACHES):
+    for approach in (a for a in APPROACHES if a.matrix):  # [approaches.<name>.matrix]
         if approach.build:
-            build(session, approach)  # the Java cells run the main build's app with their agent
+            build(session, approach)  # a maven cell runs the main build's app with its own jars
         # Its own name: its own collection and service, beside the approach's normal runs.
         env = settings(replace(approach, name=f"{approach.name}-matrix"))
         token = {"MILVUS_TOKEN": env.pop("MILVUS_TOKEN")} if "MILVUS_TOKEN" in env else token  # not into the file

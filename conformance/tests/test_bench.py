@@ -8,11 +8,14 @@ import statistics
 
 import pytest
 
+from conformance.approaches import find, load_all
 from conformance.bench import render as bench_render
 from conformance.bench import stats as bench
 from conformance.bench.blocks import Active, blocks, cpu_by_thread, in_window, pooled
-from conformance.bench.profile import OWNERS, attribute, hot_path_only, summarize
+from conformance.bench.profile import attribute, hot_path_only, profiled, read, summarize
+from conformance.bench.profile_formats import READERS
 from conformance.bench.rotation import cpu_delta, thread_kind
+from conformance.manifest_tables import PROFILE_FORMATS
 
 RPCS = ("Search", "Query")
 
@@ -160,7 +163,8 @@ def test_cpu_delta_sums_threads_by_kind_and_counts_new_threads_from_zero():
 
 # --- profiles --------------------------------------------------------------------------
 
-PY = OWNERS["python"]
+MANIFESTS = load_all()
+PY = find(MANIFESTS, "python/sdk").profile.owners
 
 
 def test_attribute_tells_export_tracing_and_the_work_apart():
@@ -197,6 +201,29 @@ def test_hot_path_only_keeps_every_thread_between_the_first_and_last_hot_sample(
     assert hot_path_only(samples, "hotPath ") == [(["main", "hotPath x"], 1.0), (["exporter"], 1.0), (["main", "hotPath x"], 1.0)]
     with pytest.raises(ValueError, match="no sample in the hot path"):
         hot_path_only(samples[:1], "hotPath ")
+
+
+def test_each_language_profiler_is_put_into_the_command_as_its_manifest_says(tmp_path):
+    mode = {"command": ["node", "sdk.js"], "env": {"A": "1"}}
+    profile = lambda approach_id: find(MANIFESTS, approach_id).profile  # noqa: E731
+    assert profiled(profile("python/sdk"), mode, tmp_path) == mode  # attached later
+    java = profiled(profile("java/agent"), mode, tmp_path)["env"]["JAVA_TOOL_OPTIONS"]
+    assert java == f"-XX:StartFlightRecording=filename={tmp_path / 'run.jfr'},settings=profile,jdk.ExecutionSample#period=1ms"
+    assert profiled(profile("go/otelgrpc"), mode, tmp_path)["env"] == {"A": "1", "DEMO_CPU_PROFILE": str(tmp_path / "cpu.pprof")}
+    node = profiled(profile("node/sdk"), mode, tmp_path)
+    assert node == {"command": ["node", "--cpu-prof", f"--cpu-prof-dir={tmp_path}", "sdk.js"], "env": {"A": "1"}}
+
+
+def test_a_profile_is_read_by_its_format_and_the_bench_reads_every_declared_format(tmp_path):
+    assert set(READERS) == set(PROFILE_FORMATS)
+    settings = find(MANIFESTS, "python/sdk").profile
+    (tmp_path / settings.output).write_text("main (/w/x.py:3);f (/v/site-packages/grpc/_channel.py:9) 5\n")
+    assert read(settings, tmp_path) == [(["main (/w/x.py)", "f (grpc/_channel.py)"], 20.0)]  # 5 samples 4 ms apart
+    with pytest.raises(FileNotFoundError, match=r"no \*\.cpuprofile in"):
+        read(find(MANIFESTS, "node/sdk").profile, tmp_path)
+    (tmp_path / "x.cpuprofile").write_text('{"nodes": []}')
+    with pytest.raises(ValueError, match="not a V8 CPU profile"):
+        read(find(MANIFESTS, "node/sdk").profile, tmp_path)
 
 
 # --- the tables -----------------------------------------------------------------------
