@@ -75,12 +75,12 @@ class Approach:
 
     @property
     def id(self) -> str:
-        """`python/zero-code`: how reports and messages name it."""
+        """`<language>/<approach>`: how reports and messages name it."""
         return f"{self.language}/{self.name}"
 
     @property
     def slug(self) -> str:
-        """`python-zero-code`: file names (run records) and service names."""
+        """`<language>-<approach>`: file names (run records) and service names."""
         return f"{self.language}-{self.name}"
 
     def service_name(self, scenario: dict) -> str:

@@ -49,7 +49,7 @@ def jfr(path: Path, period_ms: float) -> Timed:
         out = []
         for event in json.loads(result.stdout)["recording"]["events"]:
             frames = event["values"]["stackTrace"]["frames"]
-            # Type names come as demo/Bench: as the Java source writes them, demo.Bench.run.
+            # Type names come as pkg/Type: written as Java source writes them, pkg.Type.method.
             names = [f"{f['method']['type']['name'].replace('/', '.')}.{f['method']['name']}" for f in frames]
             taken = datetime.datetime.fromisoformat(event["values"]["startTime"]).timestamp() * 1000
             out.append((names[::-1], float(period_ms), taken))

@@ -53,7 +53,7 @@ def fresh(stamp: Path, wanted: dict) -> bool:
 @dataclass
 class Cell:
     language: str
-    approach: str  # the approach id whose client runs, e.g. python/sdk
+    approach: str  # the approach id whose client runs, <language>/<approach>
     key: str  # folder name under .matrix/
     versions: dict[str, str]  # package -> version, as the table shows them
     fixable: bool  # whether this project has a fix for the language (its manifest's with_fix)
@@ -134,7 +134,7 @@ class MavenCell(Cell):
 
 
 def swap_jar(arg: str, jar: Path) -> str:
-    """`-javaagent:agent/target/x.jar` -> `-javaagent:<jar>` when `jar` is named x.jar."""
+    """`-option:build/x.jar` -> `-option:<jar>` when `jar` is named x.jar (a path after `:` or `=`)."""
     if not arg.endswith(jar.name):
         return arg
     path_start = max(arg.rfind(":"), arg.rfind("="), -1) + 1

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import random
 import statistics
+from types import SimpleNamespace
 
 import pytest
 
 from conformance.approaches import find, load_all
+from conformance.bench import profile as profile_module
 from conformance.bench import render as bench_render
 from conformance.bench import stats as bench
 from conformance.bench.blocks import Active, blocks, cpu_by_thread, in_window, pooled
@@ -212,6 +214,17 @@ def test_each_language_profiler_is_put_into_the_command_as_its_manifest_says(tmp
     assert profiled(profile("go/otelgrpc"), mode, tmp_path)["env"] == {"A": "1", "DEMO_CPU_PROFILE": str(tmp_path / "cpu.pprof")}
     node = profiled(profile("node/sdk"), mode, tmp_path)
     assert node == {"command": ["node", "--cpu-prof", f"--cpu-prof-dir={tmp_path}", "sdk.js"], "env": {"A": "1"}}
+
+
+def test_an_attached_profiler_gets_the_pid_and_the_seconds(tmp_path, monkeypatch):
+    started = {}
+    monkeypatch.setattr(profile_module.shutil, "which", lambda name, path=None: f"/venv/bin/{name}")
+    monkeypatch.setattr(profile_module.subprocess, "Popen", lambda command, **options: started.update(command=command, log=options["stderr"].name))
+    client = SimpleNamespace(proc=SimpleNamespace(pid=123))
+    profile_module.attach(find(MANIFESTS, "python/sdk").profile, client, tmp_path, 5.5)
+    assert started["command"] == ["/venv/bin/py-spy", "record", "--pid", "123", "--duration", "6", "--gil", "--format", "raw",
+                                  "--full-filenames", "--rate", "250", "--output", str(tmp_path / "py-spy.txt")]
+    assert started["log"] == str(tmp_path / "py-spy.log")
 
 
 def test_a_profile_is_read_by_its_format_and_the_bench_reads_every_declared_format(tmp_path):
