@@ -108,9 +108,9 @@ def outcome(path: Path, scenario: dict, jaeger: Jaeger) -> dict:
 def main(argv: list[str]) -> int:
     try:
         manifests = load_all()
+        args = arguments(argv, manifests)
     except ManifestError as error:
         sys.exit(f"matrix: {error}")
-    args = arguments(argv, manifests)
     started, wall = time.monotonic(), datetime.datetime.now(datetime.timezone.utc)
     specs = json.loads(args.approaches.read_text())
     scenario = load_scenario()
