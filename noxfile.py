@@ -30,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 
 from conformance.approaches import Approach, ManifestError, languages, load_all
 from conformance.build import build, build_chosen, name_known_approaches, require, write_constraints
-from conformance.matrix import APPROACHES as MATRIX_APPROACHES
 from conformance.runner import launch, run
 
 CLIENT_TIMEOUT_S = 600
@@ -105,7 +104,8 @@ def bench(session: nox.Session) -> None:
 
     Restarts the stack once for the start-up figures (not with --quick or --no-stack-starts).
     Options: `nox -s bench -- --help`; a smoke run: `-- --quick`; the design: conformance/bench/README.md."""
-    session.install("-r", "conformance/requirements.txt", "py-spy")  # py-spy: the Python profile
+    profilers = dict.fromkeys(package for a in APPROACHES if a.profile for package in a.profile.install)  # [profile] install
+    session.install("-r", "conformance/requirements.txt", *profilers)
     build_chosen(session, APPROACHES)
     session.run("python", "-m", "conformance.bench", *session.posargs)
 
@@ -127,8 +127,8 @@ def matrix(session: nox.Session) -> None:
     Each cell (a set of versions) gets its own cached environment in .matrix/; writes
     reports/matrix.{json,md}. Options (versions per language): `nox -s matrix -- --help`."""
     session.install("-r", "conformance/requirements.txt")
-    for approach in (a for a in APPROACHES if a.id in MATRIX_APPROACHES and a.build):
-        build(session, approach)  # the Java cells run the main build's app with their agent
+    for approach in (a for a in APPROACHES if a.matrix and a.build):  # [approaches.<name>.matrix]
+        build(session, approach)  # a maven cell runs the main build's app with its own jars
     stack(session, "up")
     session.run("python", "-m", "conformance.matrix", *session.posargs)
 

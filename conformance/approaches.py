@@ -1,6 +1,7 @@
 """Every instrumentation approach, read from the language folders' approaches.toml
-(conformance/APPROACHES.md). The one list that the noxfile, the suite, the report
-and the bench use."""
+(conformance/APPROACHES.md). The one list that the noxfile, the suite, the report,
+the bench and the matrix use, with what each language's folder knows for them: its
+profiler, its package versions, the bench's trims, the matrix's cells."""
 
 from __future__ import annotations
 
@@ -8,13 +9,26 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conformance.manifest_tables import (
+    ECOSYSTEMS,
+    ManifestError,
+    Matrix,
+    Profile,
+    Versions,
+    read_matrix,
+    read_profile,
+    read_trims,
+    read_versions,
+    want_choice,
+    want_env,
+    want_seconds,
+    want_strings,
+    want_table,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = "approaches.toml"
 DEFAULT_UNTRACED_ENV = {"OTEL_SDK_DISABLED": "true"}
-
-
-class ManifestError(Exception):
-    """A manifest that cannot be used; one line naming the file and the field."""
 
 
 @dataclass(frozen=True)
@@ -53,15 +67,20 @@ class Approach:
     untraced_env: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_UNTRACED_ENV))
     token_leak: str = "not known"  # the setting that would put MILVUS_TOKEN on a span
     bench_settle_s: float = 0.0  # the bench lets each client run alone this long first (a JIT's warm-up)
+    ecosystem: str | None = None  # the language's, one of ECOSYSTEMS
+    profile: Profile | None = None  # the language's profiler, if the bench profiles it
+    versions: Versions | None = None  # the language's versions in the bench report
+    trims: dict[str, dict[str, str]] = field(default_factory=dict)  # the bench's trimmed modes: name -> settings
+    matrix: Matrix | None = None  # the matrix's cells, if they run this approach
 
     @property
     def id(self) -> str:
-        """`python/zero-code`: how reports and messages name it."""
+        """`<language>/<approach>`: how reports and messages name it."""
         return f"{self.language}/{self.name}"
 
     @property
     def slug(self) -> str:
-        """`python-zero-code`: file names (run records) and service names."""
+        """`<language>-<approach>`: file names (run records) and service names."""
         return f"{self.language}-{self.name}"
 
     def service_name(self, scenario: dict) -> str:
@@ -76,62 +95,47 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def _strings(value, where: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ManifestError(f"{where}: want a list of strings")
-    return value
-
-
-def _env(value, where: str) -> dict[str, str]:
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise ManifestError(f"{where}: want a table of strings")
-    return dict(value)
-
-
-def _seconds(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ManifestError(f"{where}: want a number of seconds >= 0")
-    return float(value)
-
-
 REQUIRED = ("description", "run", "link_fix", "untraced_switch")
+OPTIONAL = ("env", "install", "build", "untraced_run", "untraced_env", "token_leak", "bench", "matrix")
+TOP = ("language", "order", "requires", "bench_settle_s", "ecosystem", "profile", "versions", "approaches")
 
 
 def _approach(language: str, name: str, table: dict, top: dict, path: Path) -> Approach:
     where = f"{_shown(path)} [approaches.{name}]"
-    missing = [key for key in REQUIRED if key not in table]
-    if missing:
-        raise ManifestError(f"{where}: missing {', '.join(missing)}")
-    unknown = set(table) - {*REQUIRED, "env", "install", "build", "untraced_run", "untraced_env", "token_leak"}
-    if unknown:
-        raise ManifestError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    want_table(table, where, OPTIONAL, REQUIRED)
     steps = []
     for index, step in enumerate(table.get("build", [])):
         step_where = f"{where} build[{index}]"
         steps.append(
             BuildStep(
-                _strings(step.get("run"), f"{step_where}.run"),
-                _strings(step.get("inputs", []), f"{step_where}.inputs"),
-                _strings(step.get("outputs", []), f"{step_where}.outputs"),
+                want_strings(step.get("run"), f"{step_where}.run"),
+                want_strings(step.get("inputs", []), f"{step_where}.inputs"),
+                want_strings(step.get("outputs", []), f"{step_where}.outputs"),
             )
         )
+    shown = _shown(path)
     return Approach(
         language=language,
         name=name,
         folder=path.parent,
         order=top.get("order", 99),
-        requires=_strings(top.get("requires", []), f"{_shown(path)} requires"),
+        requires=want_strings(top.get("requires", []), f"{shown} requires"),
         description=table["description"],
-        run=_strings(table["run"], f"{where}.run"),
+        run=want_strings(table["run"], f"{where}.run"),
         link_fix=table["link_fix"],
         untraced_switch=table["untraced_switch"],
-        env=_env(table.get("env", {}), f"{where}.env"),
-        install=_strings(table.get("install", []), f"{where}.install"),
+        env=want_env(table.get("env", {}), f"{where}.env"),
+        install=want_strings(table.get("install", []), f"{where}.install"),
         build=steps,
-        untraced_run=_strings(table["untraced_run"], f"{where}.untraced_run") if "untraced_run" in table else None,
-        untraced_env=_env(table.get("untraced_env", DEFAULT_UNTRACED_ENV), f"{where}.untraced_env"),
+        untraced_run=want_strings(table["untraced_run"], f"{where}.untraced_run") if "untraced_run" in table else None,
+        untraced_env=want_env(table.get("untraced_env", DEFAULT_UNTRACED_ENV), f"{where}.untraced_env"),
         token_leak=table.get("token_leak", "not known"),
-        bench_settle_s=_seconds(top.get("bench_settle_s", 0), f"{_shown(path)} bench_settle_s"),
+        bench_settle_s=want_seconds(top.get("bench_settle_s", 0), f"{shown} bench_settle_s"),
+        ecosystem=want_choice(top["ecosystem"], f"{shown} ecosystem", ECOSYSTEMS) if "ecosystem" in top else None,
+        profile=read_profile(top["profile"], f"{shown} [profile]") if "profile" in top else None,
+        versions=read_versions(top["versions"], f"{shown} [versions]") if "versions" in top else None,
+        trims=read_trims(table.get("bench", {}), f"{where}.bench"),
+        matrix=read_matrix(table["matrix"], f"{where}.matrix") if "matrix" in table else None,
     )
 
 
@@ -143,7 +147,11 @@ def load(path: Path) -> list[Approach]:
     language = top.get("language")
     if not isinstance(language, str) or not top.get("approaches"):
         raise ManifestError(f"{_shown(path)}: needs `language` and at least one [approaches.<name>] table")
-    return [_approach(language, name, table, top, path) for name, table in top["approaches"].items()]
+    want_table(top, _shown(path), TOP)
+    approaches = [_approach(language, name, table, top, path) for name, table in top["approaches"].items()]
+    if "ecosystem" not in top and ("versions" in top or any(approach.matrix for approach in approaches)):
+        raise ManifestError(f"{_shown(path)}: [versions] and [approaches.<name>.matrix] need `ecosystem`")
+    return approaches
 
 
 def load_all(root: Path = ROOT) -> list[Approach]:

@@ -10,11 +10,14 @@ client starts through conformance/runner.py. Phases, each announced as it runs:
 
 1. stack (unless --no-stack-starts): stop; cold start; W times stop + warm start.
 2. per approach, the cost: a long-lived client per mode (traced, untraced, a second
-   untraced one as the A/A control, and the trims of TRIMS), in randomized blocks
+   untraced one as the A/A control, and the approach's trims), in randomized blocks
    (rotation.py); paired per-block ratios with bootstrap CIs (stats.py). While those
    clients set up, a plain traced run is timed to Jaeger (visibility).
 3. profiles (profile.py): one approach per language, traced and untraced, under
-   the language's own profiler; the frames attributable to tracing.
+   the profiler its folder declares; the frames attributable to tracing.
+
+The trims and the profilers are the language folders' (approaches.toml [approaches.<name>.bench]
+and [profile], conformance/APPROACHES.md).
 
 Writes reports/bench.json and reports/bench.md and prints the tables (render.py).
 """
@@ -29,7 +32,7 @@ import signal
 import sys
 import time
 
-from conformance.approaches import Approach, ManifestError, load_all, select
+from conformance.approaches import Approach, ManifestError, find, load_all, select
 from conformance.bench import render as bench_render
 from conformance.bench import stats as bench
 from conformance.bench.blocks import blocks, cpu_by_thread, pooled
@@ -59,32 +62,6 @@ DEFAULTS = {"rounds": (32, 8), "block": (0.3, 0.2), "warmup_rounds": (3, 2), "vi
 CONSISTENCY = "Bounded"  # what the clients' hot path uses (see conformance/SCENARIO.md)
 
 EXPORT_BOUNDS = ("OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_BSP_EXPORT_TIMEOUT")
-# Settings that take tracing's work away piece by piece, for one approach per language
-# (the one profile.py profiles): each a mode of its own in the rotation.
-DEFERRED_EXPORT = {
-    # Spans wait in the batch processor's queue until exit: no export during the hot path.
-    "OTEL_BSP_SCHEDULE_DELAY": "3600000",
-    "OTEL_BSP_MAX_QUEUE_SIZE": "1000000",
-    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "1000000",
-}
-TRIMS = {
-    "python/sdk": {"deferred-export": DEFERRED_EXPORT},
-    "java/agent": {
-        "deferred-export": DEFERRED_EXPORT,
-        # Its gRPC instrumentation adds an event per message sent and received.
-        "no-message-events": {"OTEL_INSTRUMENTATION_GRPC_EMIT_MESSAGE_EVENTS": "false"},
-        # The other way round: the agent as it comes, every instrumentation on; approaches.toml
-        # keeps only gRPC and the API, and this shows what that trim saves.
-        "all-instrumentations": {"OTEL_INSTRUMENTATION_COMMON_DEFAULT_ENABLED": "true"},
-    },
-    "go/otelgrpc": {
-        "deferred-export": DEFERRED_EXPORT,
-        # otelgrpc's stats handler adds message events too (read by cmd/otelgrpc only for the bench).
-        "no-message-events": {"DEMO_OTELGRPC_MESSAGE_EVENTS": "none"},
-    },
-    "node/zero-code": {"deferred-export": DEFERRED_EXPORT},
-}
-
 _started = time.monotonic()
 
 
@@ -119,7 +96,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--visibility-runs", type=int, help="plain traced runs per approach timed to Jaeger, during the set-up (default 1, --quick 0)")
     parser.add_argument("--warm-starts", type=int, default=1, help="warm stack starts after the cold one (default 1)")
     parser.add_argument("--no-stack-starts", action="store_true", help="keep the running stack: no stop/start figures")
-    parser.add_argument("--no-trims", action="store_true", help="leave out the trimmed modes (bench TRIMS)")
+    parser.add_argument("--no-trims", action="store_true", help="leave out the trimmed modes (the manifests' [approaches.<name>.bench])")
     parser.add_argument("--no-profiles", action="store_true", help="leave out the profiles")
     parser.add_argument(
         "--variant", type=extra, action="append", default=[], help="another traced mode: NAME=VAR=VALUE[,VAR=VALUE...]; repeatable"
@@ -169,7 +146,7 @@ def modes_of(approach: str, args: argparse.Namespace) -> tuple[dict[str, Mode], 
     """The rotation's modes and the settings of its trims and variants."""
     untraced = Mode(untraced=True, env=UNBOUNDED)
     modes = {"traced": Mode(env=UNBOUNDED), "untraced": untraced, "untraced-again": untraced}
-    variants = {} if args.no_trims else dict(TRIMS.get(approach, {}))
+    variants = {} if args.no_trims else dict(find(load_all(), approach).trims)
     variants.update(dict(args.variant))
     for name, settings in variants.items():
         modes[name] = Mode(env={**UNBOUNDED, **settings})
@@ -336,5 +313,5 @@ if __name__ == "__main__":
         sys.exit(main(sys.argv[1:]))
     except StackChanged as error:
         sys.exit(f"bench: stopped: {error}")
-    except (StackCommandFailed, JaegerUnreachable) as error:
+    except (StackCommandFailed, JaegerUnreachable, ManifestError) as error:
         sys.exit(f"bench: {error}")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.metadata
-import json
 import os
 import platform
 import re
 import subprocess
 from pathlib import Path
 
+from conformance import ecosystems
+from conformance.approaches import languages, load_all
 from stack import stackctl
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,79 +49,21 @@ def _output(*command: str) -> str:
         return "?"
 
 
-def _go_mod(path: Path, module: str) -> str:
-    found = re.search(rf"^\s*{re.escape(module)} (v\S+)", path.read_text(), re.MULTILINE) if path.exists() else None
-    return found.group(1) if found else "?"
-
-
-def _npm(package: str) -> str:
-    try:
-        return json.loads((ROOT / "nodejs" / "node_modules" / package / "package.json").read_text())["version"]
-    except (OSError, ValueError, KeyError):
-        return "?"
-
-
-def _pypi(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "?"
-
-
-def _pom(property_name: str) -> str:
-    found = re.search(rf"<{property_name}>([^<]+)<", (ROOT / "java" / "pom.xml").read_text())
-    return found.group(1) if found else "?"
-
-
 def versions() -> dict:
+    """Milvus's and Jaeger's, then each language's runtime and packages as its folder's
+    [versions] names them (approaches.toml), read by its ecosystem."""
     milvus = sorted(p.name for p in stackctl.MILVUS_VENV.glob("lib/python*/site-packages/milvus-*.dist-info"))
-    go_mod = ROOT / "go" / "go.mod"
-    return {
+    found = {
         "milvus": milvus[0].removeprefix("milvus-").removesuffix(".dist-info") if milvus else "?",
-        "jaeger": _go_mod(ROOT / "stack" / "jaeger" / "go.mod", "github.com/jaegertracing/jaeger"),
-        "python": {
-            "runtime": platform.python_version(),
-            **{
-                p: _pypi(p)
-                for p in (
-                    "pymilvus",
-                    "grpcio",
-                    "opentelemetry-sdk",
-                    "opentelemetry-instrumentation-grpc",
-                    "opentelemetry-exporter-otlp-proto-grpc",
-                )
-            },
-        },
-        "java": {
-            "runtime": _output("java", "-version"),
-            "opentelemetry-javaagent": _pom("otel-instrumentation.version"),
-            "milvus-sdk-java": _pom("milvus-sdk.version"),
-        },
-        "go": {
-            "runtime": _output("go", "version"),
-            **{
-                m.rsplit("/", 1)[-1] if "otel" in m else m: _go_mod(go_mod, m)
-                for m in (
-                    "github.com/milvus-io/milvus/client/v2",
-                    "go.opentelemetry.io/otel/sdk",
-                    "go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc",
-                    "go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc",
-                )
-            },
-        },
-        "node": {
-            "runtime": _output("node", "--version"),
-            **{
-                p: _npm(p)
-                for p in (
-                    "@zilliz/milvus2-sdk-node",
-                    "@grpc/grpc-js",
-                    "@opentelemetry/auto-instrumentations-node",
-                    "@opentelemetry/sdk-node",
-                    "@opentelemetry/instrumentation-grpc",
-                )
-            },
-        },
+        "jaeger": ecosystems.go_mod(ROOT / "stack" / "jaeger", "github.com/jaegertracing/jaeger"),
     }
-
-
+    approaches = load_all()
+    for language in languages(approaches):
+        approach = next(a for a in approaches if a.language == language)
+        if approach.versions:
+            packages = approach.versions.packages.items()
+            found[language] = {
+                "runtime": _output(*approach.versions.runtime),
+                **{shown: ecosystems.installed(approach.ecosystem, approach.folder, name) for shown, name in packages},
+            }
+    return found

@@ -1,23 +1,13 @@
 """Where a traced client's CPU goes: one approach per language, a traced and an untraced
-client side by side, each profiled with that language's usual profiler during its hot
-path only (PROFILE_S seconds), read as (stack, weight) samples, and summed up as the
-frames attributable to tracing.
-
-    python   py-spy record --gil --pid, attached once the hot path began (PyPI package py-spy)
-    java     JFR through JAVA_TOOL_OPTIONS (JDK 17), read back with `jfr print`; the
-             samples between the first and the last one in the hot path (demo.Bench.run)
-    go       the client's DEMO_CPU_PROFILE hook (runtime/pprof around the hot path), read
-             with `go tool pprof -traces`
-    node     node --cpu-prof (Node 20 refuses it in NODE_OPTIONS: added to the command);
-             the samples between the first and the last one in hotPath
+client side by side, each profiled with the profiler its language folder declares
+(approaches.toml [profile], conformance/APPROACHES.md) during its hot path only (PROFILE_S
+seconds), read as (stack, weight) samples (profile_formats.py), and summed up as the frames
+attributable to tracing, by the frame markers of the same [profile].
 """
 
 from __future__ import annotations
 
-import datetime
-import json
 import math
-import re
 import shutil
 import subprocess
 import sys
@@ -27,51 +17,21 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from conformance.approaches import Approach
+from conformance.approaches import Approach, Profile
 from conformance.bench.blocks import in_window
 from conformance.bench.clients import RPCS, Client
+from conformance.bench.profile_formats import READERS, Timed
 from conformance.bench.rotation import scenario_copy, wait_ready
 from conformance.paths import SCENARIO_FILE
 from conformance.runner import Launch, launch
 
 PROFILE_S = 6.0  # of hot path per profiled client
 TOP = 8
-PY_SPY_RATE = 250  # samples per second
-JFR_PERIOD_MS = 1  # between two samples of a thread running Java code (profile.jfc's is 10)
-PROFILERS = {"python": "py-spy", "java": "JFR", "go": "pprof", "node": "node --cpu-prof"}
-# Whose work a frame is, by a part of its name: tracing's export (the batch processor and
-# the exporter, with everything they call), tracing's in the call path (spans, context,
-# propagation, the instrumentation's wrappers), or the work's own (the gRPC library, the
-# Milvus SDK, the client). Any other frame (runtime, standard library, protobuf, GC) works
-# for the nearest of these above it; a stack with none is "other". Tracing's markers are
-# tried first: an instrumentation's own path can hold the library's name.
-OWNERS = {
-    "python": {
-        "export": ("opentelemetry/sdk/_shared_internal", "opentelemetry/sdk/trace/export", "opentelemetry/exporter"),
-        "tracing": ("opentelemetry",),
-        "work": ("(grpc/", "(pymilvus/", "milvus_demo/"),
-    },
-    "java": {
-        "export": ("io.opentelemetry.sdk.trace.export", "io.opentelemetry.exporter", "okhttp3"),
-        "tracing": ("io.opentelemetry",),
-        "work": ("io.grpc", "io.milvus", "demo."),
-    },
-    "go": {
-        "export": ("go.opentelemetry.io/otel/sdk/trace.(*batchSpanProcessor)", "go.opentelemetry.io/otel/exporters"),
-        "tracing": ("go.opentelemetry.io", "google.golang.org/grpc/stats/opentelemetry"),
-        "work": ("google.golang.org/grpc", "github.com/milvus-io", "milvus-otel-demo"),
-    },
-    "node": {
-        "export": ("@opentelemetry/sdk-trace/build/src/export", "@opentelemetry/otlp", "@opentelemetry/exporter"),
-        "tracing": ("@opentelemetry",),
-        "work": ("@grpc/grpc-js", "@zilliz", "/nodejs/"),
-    },
-}
+# Whose work a frame is, by the language's markers ([profile.owners]): tracing's export,
+# tracing's in the call path, or the work's own. Any other frame (runtime, standard library,
+# protobuf, GC) works for the nearest of these above it; a stack with none is "other".
 CATEGORIES = ("export", "tracing", "work", "other")
-# A frame of the hot path, where a profile has samples from the whole run (java, node).
-HOT_PATH = {"java": "demo.Bench.run", "node": "hotPath "}
 Samples = list[tuple[list[str], float]]  # frames root first, weight in ms
-Timed = list[tuple[list[str], float, float]]  # ... and when it was taken (any clock, ms)
 
 
 def hot_path_only(samples: Timed, marker: str) -> Samples:
@@ -82,115 +42,45 @@ def hot_path_only(samples: Timed, marker: str) -> Samples:
     return [(frames, weight) for frames, weight, t in samples if min(times) <= t <= max(times)]
 
 
-def py_spy_samples(path: Path) -> Samples:
-    """py-spy's raw (collapsed) format: `frame;frame;... count`, sampled at RATE per second."""
-    out = []
-    for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if stack:
-            # A frame is `function (file:line)`: the line is dropped, so a function is one frame, and
-            # an installed module's path starts at its package: `function (package/module.py)`.
-            frames = [re.sub(r"\(.*site-packages/", "(", re.sub(r":\d+\)$", ")", frame)) for frame in stack.split(";")]
-            out.append((frames, int(count) * 1000 / PY_SPY_RATE))
-    return out
+def placeholders(settings: Profile, out: Path, **more) -> dict:
+    """What a [profile] template may name: {out}, {output}, {period_ms}, {rate}, and more."""
+    return {"out": out, "output": out / settings.output, "period_ms": settings.period_ms, "rate": round(1000 / settings.period_ms), **more}
 
 
-def jfr_samples(path: Path) -> Timed:
-    """`jfr print --json --events jdk.ExecutionSample`: one Java stack per sample (JIT
-    compiler and GC threads are native, not sampled); weighted by the sampling period."""
-    result = subprocess.run(
-        ["jfr", "print", "--json", "--stack-depth", "128", "--events", "jdk.ExecutionSample", str(path)],
-        capture_output=True, text=True, check=True, timeout=300,
-    )
-    out = []
-    for event in json.loads(result.stdout)["recording"]["events"]:
-        frames = event["values"]["stackTrace"]["frames"]
-        # Type names come as demo/Bench: as the Java source writes them, demo.Bench.run.
-        names = [f"{f['method']['type']['name'].replace('/', '.')}.{f['method']['name']}" for f in frames]
-        taken = datetime.datetime.fromisoformat(event["values"]["startTime"]).timestamp() * 1000
-        out.append((names[::-1], float(JFR_PERIOD_MS), taken))
-    return out
+def profiled(settings: Profile, client: Launch, out: Path) -> Launch:
+    """The client with the profiler's arguments (after the program) and settings; an attached
+    profiler starts later (attach)."""
+    values = placeholders(settings, out)
+    command = client.command
+    if settings.arguments:
+        command = [command[0], *(arg.format(**values) for arg in settings.arguments), *command[1:]]
+    return replace(client, command=command, env={**client.env, **{key: value.format(**values) for key, value in settings.env.items()}})
 
 
-def pprof_samples(path: Path) -> Samples:
-    """`go tool pprof -traces`: blocks of `weight leaf` then the callers, between dashed lines."""
-    result = subprocess.run(["go", "tool", "pprof", "-traces", str(path)], capture_output=True, text=True, check=True, timeout=300)
-    units = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1000.0}
-    out = []
-    for block in re.split(r"^-+\+-+$", result.stdout, flags=re.MULTILINE)[1:]:
-        lines = [line for line in block.splitlines() if line.strip()]
-        if not lines:
-            continue
-        found = re.match(r"\s*([\d.]+)(ns|us|µs|ms|s)\s+(.*)", lines[0])
-        if not found:
-            continue
-        frames = [found.group(3).strip()] + [line.strip() for line in lines[1:]]
-        out.append((frames[::-1], float(found.group(1)) * units[found.group(2)]))
-    return out
-
-
-def cpuprofile_samples(folder: Path) -> Timed:
-    """node --cpu-prof: a tree of nodes, and the node of each sample with the time since the
-    one before (µs); (idle) is no CPU and is left out."""
-    paths = sorted(folder.glob("*.cpuprofile"))
+def read(settings: Profile, out: Path) -> Samples:
+    """The hot path's samples in what the profiler wrote to `out` (its newest match of `output`)."""
+    paths = sorted(out.glob(settings.output))
     if not paths:
-        raise FileNotFoundError(f"no .cpuprofile in {folder}")
-    profile = json.loads(paths[-1].read_text())
-    nodes = {node["id"]: node for node in profile["nodes"]}
-    parent = {child: node["id"] for node in profile["nodes"] for child in node.get("children", [])}
-    interval_ms = (profile["endTime"] - profile["startTime"]) / 1000 / max(len(profile["samples"]), 1)
-    stacks: dict[int, list[str]] = {}
-
-    def stack(node_id: int) -> list[str]:
-        if node_id not in stacks:
-            frames, current = [], node_id
-            while current is not None:
-                frame = nodes[current]["callFrame"]
-                frames.append(f"{frame['functionName'] or '(anonymous)'} {frame['url'].rsplit('node_modules/', 1)[-1]}")
-                current = parent.get(current)
-            stacks[node_id] = frames[::-1]
-        return stacks[node_id]
-
-    out, clock = [], profile["startTime"]
-    for node_id, delta in zip(profile["samples"], profile["timeDeltas"]):
-        clock += delta
-        if nodes[node_id]["callFrame"]["functionName"] != "(idle)":
-            out.append((stack(node_id), interval_ms, clock / 1000))
-    return out
+        raise FileNotFoundError(f"no {settings.output} in {out}")
+    samples = READERS[settings.format](paths[-1], settings.period_ms)
+    if settings.hot_path is None:
+        return [(frames, weight) for frames, weight, _ in samples]
+    if any(t is None for _, _, t in samples):
+        raise ValueError(f"{settings.format} keeps no sample times: no hot path to keep")
+    return hot_path_only(samples, settings.hot_path)
 
 
-def py_spy() -> str:
-    found = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
-    if not found:
-        raise FileNotFoundError("py-spy is not installed (the bench session installs it from PyPI)")
-    return found
-
-
-def profiled(language: str, client: Launch, out: Path) -> tuple[Launch, Callable[[], Samples]]:
-    """The client under the language's profiler (Python's is attached later, attach_py_spy),
-    and how to read its hot path's samples."""
-    if language == "python":
-        return client, lambda: py_spy_samples(out / "py-spy.txt")
-    if language == "java":
-        options = f"-XX:StartFlightRecording=filename={out / 'run.jfr'},settings=profile,jdk.ExecutionSample#period={JFR_PERIOD_MS}ms"
-        return replace(client, env={**client.env, "JAVA_TOOL_OPTIONS": options}), lambda: hot_path_only(
-            jfr_samples(out / "run.jfr"), HOT_PATH["java"]
-        )
-    if language == "go":
-        return replace(client, env={**client.env, "DEMO_CPU_PROFILE": str(out / "cpu.pprof")}), lambda: pprof_samples(out / "cpu.pprof")
-    if language == "node":  # Node 20 refuses --cpu-prof in NODE_OPTIONS: after `node` in the command
-        command = [client.command[0], "--cpu-prof", f"--cpu-prof-dir={out}", *client.command[1:]]
-        return replace(client, command=command), lambda: hot_path_only(cpuprofile_samples(out), HOT_PATH["node"])
-    raise ValueError(f"no profiler for {language}")
-
-
-def attach_py_spy(client: Client, out: Path, seconds: float) -> subprocess.Popen:
-    """py-spy sampling the client (a running hot path) for `seconds`, then writing its samples."""
-    # --gil: only the thread holding the GIL, so Python's CPU; without it, py-spy also counts
-    # threads that wait (the batch processor's Condition.wait) when it cannot tell they are idle.
-    command = [py_spy(), "record", "--pid", str(client.proc.pid), "--duration", str(math.ceil(seconds)), "--gil", "--format", "raw",
-               "--full-filenames", "--rate", str(PY_SPY_RATE), "--output", str(out / "py-spy.txt")]
-    return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=(out / "py-spy.log").open("w"), start_new_session=True)
+def attach(settings: Profile, client: Client, out: Path, seconds: float) -> subprocess.Popen:
+    """The attached profiler sampling the client (a running hot path) for `seconds`, then writing
+    its samples; its own messages go to out/<program>.log."""
+    name = settings.attach[0]
+    program = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if not program:
+        raise FileNotFoundError(f"{name} is not installed" + (" (the bench session installs it from PyPI)" if settings.install else ""))
+    values = placeholders(settings, out, pid=client.proc.pid, seconds=math.ceil(seconds))
+    command = [program, *(arg.format(**values) for arg in settings.attach[1:])]
+    log = (out / f"{Path(name).name}.log").open("w")
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
 
 
 def owner(frame: str, owners: dict[str, tuple[str, ...]]) -> str | None:
@@ -235,28 +125,27 @@ def summarize(traced: Samples, untraced: Samples, owners: dict[str, tuple[str, .
     }
 
 
-def profile_pair(chosen: Approach, folder: Path, timeout_s: float, say: Callable[[str], None]) -> dict:
+def profile_pair(approach: Approach, folder: Path, timeout_s: float, say: Callable[[str], None]) -> dict:
     """A traced and an untraced client of the approach, set up together, then profiled
     side by side for PROFILE_S seconds of hot path."""
-    language, approach = chosen.language, chosen.id
-    clients, reads, spies = {}, {}, {}
+    settings, slug = approach.profile, approach.id.replace("/", "-")
+    clients, outs, spies = {}, {}, {}
     try:
         for mode in ("traced", "untraced"):
-            out = folder / f"{approach.replace('/', '-')}-{mode}"
+            outs[mode] = out = folder / f"{slug}-{mode}"
             shutil.rmtree(out, ignore_errors=True)
             out.mkdir(parents=True)
-            name = f"profile-{approach.replace('/', '-')}-{mode}"
+            name = f"profile-{slug}-{mode}"
             scenario = scenario_copy(SCENARIO_FILE, folder, name)  # a collection of its own
-            client = launch(chosen, folder / f"{name}.json", untraced=mode == "untraced", env={"DEMO_SCENARIO": str(scenario)})
-            client, reads[mode] = profiled(language, client, out)
-            clients[mode] = Client.start(name, client, folder, hot_path=True)
-        say(f"profile {approach}: traced and untraced set up ...")
+            client = launch(approach, folder / f"{name}.json", untraced=mode == "untraced", env={"DEMO_SCENARIO": str(scenario)})
+            clients[mode] = Client.start(name, profiled(settings, client, out), folder, hot_path=True)
+        say(f"profile {approach.id}: traced and untraced set up ...")
         wait_ready(clients, time.monotonic() + timeout_s, say)  # paused, then told to go
         started_us = time.time_ns() // 1000
         for mode, client in clients.items():
             client.resume()
-            if language == "python":
-                spies[mode] = attach_py_spy(client, folder / f"{approach.replace('/', '-')}-{mode}", PROFILE_S)
+            if settings.attach:
+                spies[mode] = attach(settings, client, outs[mode], PROFILE_S)
         time.sleep(PROFILE_S)
         ended_us = time.time_ns() // 1000
         for spy in spies.values():
@@ -276,27 +165,27 @@ def profile_pair(chosen: Approach, folder: Path, timeout_s: float, say: Callable
                 spy.kill()
     calls = {mode: sum(len(in_window(v, started_us, ended_us)) for v in client.calls(RPCS).values()) for mode, client in clients.items()}
     return {
-        "approach": approach,
-        "profiler": PROFILERS[language],
+        "approach": approach.id,
+        "profiler": settings.profiler,
         "calls": calls,
-        **summarize(reads["traced"](), reads["untraced"](), OWNERS[language], calls),
+        **summarize(read(settings, outs["traced"]), read(settings, outs["untraced"]), settings.owners, calls),
     }
 
 
 def profile(approaches: list[Approach], folder: Path, timeout_s: float, say: Callable[[str], None]) -> dict:
-    """The first chosen approach of each language, profiled traced and untraced."""
+    """The first chosen approach of each language whose folder declares a profiler, profiled
+    traced and untraced."""
     chosen: dict[str, Approach] = {}
     for approach in approaches:
         chosen.setdefault(approach.language, approach)
     found = {}
-    for language, first in chosen.items():
-        approach = first.id
-        if language not in OWNERS:
+    for language, approach in chosen.items():
+        if approach.profile is None:
             continue
         try:
-            found[language] = profile_pair(first, folder, timeout_s, say)
-            say(f"profile {approach}: tracing on the stack in {found[language]['tracing_share'] * 100:.1f} % of the traced client's samples")
-        except (OSError, RuntimeError, ValueError, KeyError, subprocess.SubprocessError) as error:
-            found[language] = {"approach": approach, "error": f"{type(error).__name__}: {error}"}
-            say(f"profile {approach}: {found[language]['error']}")
+            found[language] = profile_pair(approach, folder, timeout_s, say)
+            say(f"profile {approach.id}: tracing on the stack in {found[language]['tracing_share'] * 100:.1f} % of the traced client's samples")
+        except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as error:
+            found[language] = {"approach": approach.id, "error": f"{type(error).__name__}: {error}"}
+            say(f"profile {approach.id}: {found[language]['error']}")
     return found

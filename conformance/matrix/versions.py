@@ -46,12 +46,16 @@ def resolve(request: str, listing: list[str], package: str, registry: str) -> st
     return found[0]
 
 
-def python_contrib(sdk_version: str) -> str:
-    """The opentelemetry-python-contrib release made with an SDK release: 1.42.1 -> 0.63b1."""
-    major, minor, patch = (release_key(sdk_version) + (0, 0))[:3]
-    if major != 1:
-        raise Unresolvable(f"opentelemetry-sdk {sdk_version}: no contrib release pairs with it")
-    return f"0.{minor + 21}b{patch}"
+def paired(version: str, source: str, target: str, name: str, paired_name: str) -> str:
+    """The release of `paired_name` made with `version` of `name`, by the manifest's patterns:
+    `1.{minor}.{patch}` -> `0.{minor+21}b{patch}` pairs 1.42.1 with 0.63b1."""
+    pieces = re.split(r"\{(\w+)\}", source)  # literal, name, literal, ...
+    pattern = "".join(re.escape(piece) if index % 2 == 0 else f"(?P<{piece}>\\d+)" for index, piece in enumerate(pieces))
+    found = re.fullmatch(pattern, version)
+    if not found:
+        raise Unresolvable(f"{name} {version}: no {paired_name} release pairs with it")
+    numbers = {key: int(value) for key, value in found.groupdict().items()}
+    return re.sub(r"\{(\w+)([+-]\d+)?\}", lambda m: str(numbers[m.group(1)] + int(m.group(2) or 0)), target)
 
 
 def _run(argv: list[str], what: str) -> str:
@@ -80,8 +84,9 @@ def go_proxy(module: str) -> list[str]:
     return _run(["go", "list", "-m", "-versions", module], module).split()[1:]
 
 
-def maven(group: str, artifact: str) -> list[str]:
-    """The artifact's maven-metadata.xml: the listing Maven itself reads."""
+def maven(coordinate: str) -> list[str]:
+    """The artifact's (group:artifact) maven-metadata.xml: the listing Maven itself reads."""
+    group, _, artifact = coordinate.partition(":")
     url = f"{MAVEN_CENTRAL}/{group.replace('.', '/')}/{artifact}/maven-metadata.xml"
     try:
         response = requests.get(url, timeout=LISTING_TIMEOUT_S)
@@ -89,3 +94,7 @@ def maven(group: str, artifact: str) -> list[str]:
     except requests.RequestException as error:
         raise Unresolvable(f"could not list {group}:{artifact}: {type(error).__name__}") from None
     return re.findall(r"<version>([^<]+)</version>", response.text)
+
+
+# ecosystem (approaches.toml) -> its registry's listing of a package, and the registry's name
+LISTINGS = {"pip": (pypi, "PyPI"), "maven": (maven, "Maven Central"), "go": (go_proxy, "the Go module proxy"), "npm": (npm, "npm")}

@@ -75,6 +75,78 @@ def test_a_broken_manifest_is_named_in_one_line(tmp_path, change, message):
     assert "\n" not in str(error.value)
 
 
+TOOLS = GOOD.replace('requires = ["true"]', 'requires = ["true"]\necosystem = "npm"') + """
+[profile]
+profiler = "demo-prof"
+attach = ["demo-prof", "--pid", "{pid}"]
+format = "collapsed"
+output = "out.txt"
+[profile.owners]
+export = ["exporter"]
+tracing = ["otel"]
+work = ["app"]
+
+[versions]
+runtime = ["demo", "--version"]
+packages = ["a"]
+
+[approaches.one.bench]
+standard_trims = ["deferred-export"]
+[approaches.one.bench.trims.quiet]
+DEMO_QUIET = "1"
+
+[approaches.one.matrix]
+with_fix = { env = { FIX = "1" } }
+[[approaches.one.matrix.axes]]
+option = "demo-sdk"
+help = "demo-sdk releases"
+default = "newest"
+parts = [{ package = "@demo/sdk", key = "sdk", paired = { package = "@demo/x", from = "1.{minor}", to = "0.{minor}" } }]
+"""
+
+
+def test_a_language_folder_tells_the_tools_its_profiler_versions_trims_and_cells(tmp_path):
+    one, two = load(manifest(tmp_path, TOOLS))
+    assert one.ecosystem == two.ecosystem == "npm"
+    assert one.profile == two.profile and one.profile.owners == {"export": ("exporter",), "tracing": ("otel",), "work": ("app",)}
+    assert (one.profile.period_ms, one.profile.hot_path, one.profile.attach[0]) == (1, None, "demo-prof")
+    assert one.versions.packages == {"a": "a"} and one.versions.runtime == ["demo", "--version"]
+    assert list(one.trims) == ["deferred-export", "quiet"] and one.trims["quiet"] == {"DEMO_QUIET": "1"}
+    assert one.trims["deferred-export"]["OTEL_BSP_SCHEDULE_DELAY"] == "3600000"
+    assert two.trims == {} and two.matrix is None
+    assert one.matrix.fixable and one.matrix.variants["out_of_the_box"] == {"env": {}, "unset": []}
+    (part,) = one.matrix.axes[0].parts
+    assert (part.install, part.shown, part.paired["to"]) == (["@demo/sdk"], None, "0.{minor}")
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda text: text.replace("[profile]", "[profiel]", 1), "approaches.toml: unknown key(s) profiel"),
+        (lambda text: text.replace('format = "collapsed"', 'format = "perf"'), "[profile].format: want one of collapsed, jfr, pprof, cpuprofile, not 'perf'"),
+        (lambda text: text.replace('work = ["app"]', ""), "[profile].owners: missing work"),
+        (lambda text: text.replace('output = "out.txt"', 'output = "out.txt"\nhot_paths = "x"'), "[profile]: unknown key(s) hot_paths"),
+        (lambda text: text.replace('output = "out.txt"', 'output = "out.txt"\nperiod_ms = 0'), "[profile].period_ms: want a number of milliseconds > 0"),
+        (lambda text: text.replace('runtime = ["demo", "--version"]', 'runtime = "demo --version"'), "[versions].runtime: want a list of strings"),
+        (lambda text: text.replace('["deferred-export"]', '["no-export"]'), "[approaches.one].bench.standard_trims: unknown trim 'no-export'"),
+        (lambda text: text.replace('DEMO_QUIET = "1"', "DEMO_QUIET = 1"), "[approaches.one].bench.trims.quiet: want a table of strings"),
+        (lambda text: text.replace('standard_trims = ["deferred-export"]', 'trim = []'), "[approaches.one].bench: unknown key(s) trim"),
+        (lambda text: text.replace('default = "newest"', 'defaults = "newest"'), "[approaches.one].matrix.axes[0]: missing default"),
+        (lambda text: text.replace('key = "sdk"', 'key = "sdk", pin = "x"'), "matrix.axes[0].parts[0]: unknown key(s) pin"),
+        (lambda text: text.replace(', to = "0.{minor}"', ""), "matrix.axes[0].parts[0].paired: missing to"),
+        (lambda text: text.replace("with_fix = { env", "with_the_fix = { env"), "[approaches.one].matrix: unknown key(s) with_the_fix"),
+        (lambda text: text.replace('ecosystem = "npm"', 'ecosystem = "cargo"'), "ecosystem: want one of pip, maven, go, npm, not 'cargo'"),
+        (lambda text: text.replace('ecosystem = "npm"', ""), "[versions] and [approaches.<name>.matrix] need `ecosystem`"),
+    ],
+)
+def test_a_broken_tool_table_is_named_in_one_line(tmp_path, change, message):
+    with pytest.raises(ManifestError) as error:
+        load(manifest(tmp_path, change(TOOLS)))
+    assert message in str(error.value)
+    assert "approaches.toml" in str(error.value)
+    assert "\n" not in str(error.value)
+
+
 def test_a_build_step_is_skipped_only_while_its_outputs_are_newer(tmp_path):
     (tmp_path / "src").mkdir()
     source = tmp_path / "src" / "main.c"

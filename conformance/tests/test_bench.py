@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import random
 import statistics
+from types import SimpleNamespace
 
 import pytest
 
+from conformance.approaches import find, load_all
 from conformance.bench import __main__ as bench_main
+from conformance.bench import profile as profile_module
 from conformance.bench import render as bench_render
 from conformance.bench import stats as bench
 from conformance.bench.blocks import Active, blocks, cpu_by_thread, in_window, pooled
-from conformance.bench.profile import OWNERS, attribute, hot_path_only, summarize
+from conformance.bench.profile import attribute, hot_path_only, profiled, read, summarize
+from conformance.bench.profile_formats import READERS
 from conformance.bench.rotation import cpu_delta, thread_kind
-from conformance.runner import launch
+from conformance.manifest_tables import PROFILE_FORMATS
+from conformance.runner import Launch, launch
 
 RPCS = ("Search", "Query")
 
@@ -162,7 +167,8 @@ def test_cpu_delta_sums_threads_by_kind_and_counts_new_threads_from_zero():
 
 # --- profiles --------------------------------------------------------------------------
 
-PY = OWNERS["python"]
+MANIFESTS = load_all()
+PY = find(MANIFESTS, "python/sdk").profile.owners
 
 
 def test_attribute_tells_export_tracing_and_the_work_apart():
@@ -199,6 +205,40 @@ def test_hot_path_only_keeps_every_thread_between_the_first_and_last_hot_sample(
     assert hot_path_only(samples, "hotPath ") == [(["main", "hotPath x"], 1.0), (["exporter"], 1.0), (["main", "hotPath x"], 1.0)]
     with pytest.raises(ValueError, match="no sample in the hot path"):
         hot_path_only(samples[:1], "hotPath ")
+
+
+def test_each_language_profiler_is_put_into_the_command_as_its_manifest_says(tmp_path):
+    client = Launch(command=["node", "sdk.js"], cwd=tmp_path, env={"A": "1"}, record=tmp_path / "r.json")
+    profile = lambda approach_id: find(MANIFESTS, approach_id).profile  # noqa: E731
+    assert profiled(profile("python/sdk"), client, tmp_path) == client  # attached later
+    java = profiled(profile("java/agent"), client, tmp_path).env["JAVA_TOOL_OPTIONS"]
+    assert java == f"-XX:StartFlightRecording=filename={tmp_path / 'run.jfr'},settings=profile,jdk.ExecutionSample#period=1ms"
+    assert profiled(profile("go/otelgrpc"), client, tmp_path).env == {"A": "1", "DEMO_CPU_PROFILE": str(tmp_path / "cpu.pprof")}
+    node = profiled(profile("node/sdk"), client, tmp_path)
+    assert (node.command, node.env) == (["node", "--cpu-prof", f"--cpu-prof-dir={tmp_path}", "sdk.js"], {"A": "1"})
+
+
+def test_an_attached_profiler_gets_the_pid_and_the_seconds(tmp_path, monkeypatch):
+    started = {}
+    monkeypatch.setattr(profile_module.shutil, "which", lambda name, path=None: f"/venv/bin/{name}")
+    monkeypatch.setattr(profile_module.subprocess, "Popen", lambda command, **options: started.update(command=command, log=options["stderr"].name))
+    client = SimpleNamespace(proc=SimpleNamespace(pid=123))
+    profile_module.attach(find(MANIFESTS, "python/sdk").profile, client, tmp_path, 5.5)
+    assert started["command"] == ["/venv/bin/py-spy", "record", "--pid", "123", "--duration", "6", "--gil", "--format", "raw",
+                                  "--full-filenames", "--rate", "250", "--output", str(tmp_path / "py-spy.txt")]
+    assert started["log"] == str(tmp_path / "py-spy.log")
+
+
+def test_a_profile_is_read_by_its_format_and_the_bench_reads_every_declared_format(tmp_path):
+    assert set(READERS) == set(PROFILE_FORMATS)
+    settings = find(MANIFESTS, "python/sdk").profile
+    (tmp_path / settings.output).write_text("main (/w/x.py:3);f (/v/site-packages/grpc/_channel.py:9) 5\n")
+    assert read(settings, tmp_path) == [(["main (/w/x.py)", "f (grpc/_channel.py)"], 20.0)]  # 5 samples 4 ms apart
+    with pytest.raises(FileNotFoundError, match=r"no \*\.cpuprofile in"):
+        read(find(MANIFESTS, "node/sdk").profile, tmp_path)
+    (tmp_path / "x.cpuprofile").write_text('{"nodes": []}')
+    with pytest.raises(ValueError, match="not a V8 CPU profile"):
+        read(find(MANIFESTS, "node/sdk").profile, tmp_path)
 
 
 # --- the tables -----------------------------------------------------------------------
@@ -285,7 +325,7 @@ def test_the_bench_takes_approach_ids_and_runs_every_mode_without_the_export_bou
     agent = args.approaches[0]
     assert [approach.id for approach in args.approaches] == ["java/agent", "go/otelgrpc"]
     modes, variants = bench_main.modes_of(agent.id, args)
-    assert list(modes) == ["traced", "untraced", "untraced-again", *bench_main.TRIMS["java/agent"]] and variants
+    assert list(modes) == ["traced", "untraced", "untraced-again", *find(load_all(), "java/agent").trims] and variants
     assert modes["untraced"].untraced and not modes["traced"].untraced and not modes["no-message-events"].untraced
     for name, mode in modes.items():
         client = launch(agent, tmp_path / f"{name}.json", untraced=mode.untraced, env=mode.env)

@@ -2,11 +2,13 @@
 bad-version cell, the table. No registry, no stack: the matrix itself runs in `nox -s matrix`
 (minutes per run), and one real cell would need the stack and a virtualenv, so none runs here."""
 
+from pathlib import Path
+
 import pytest
 
-from conformance.matrix import APPROACHES, table, versions
-from conformance.matrix.__main__ import arguments, plan_python
-from conformance.matrix.cells import JavaAgentCell
+from conformance.approaches import find, load_all
+from conformance.matrix import plans, table, versions
+from conformance.matrix.cells import swap_jar
 from conformance.runner import launch
 
 # `pip index versions opentelemetry-sdk`, November 2026 (part).
@@ -39,17 +41,39 @@ def test_unresolvable_requests_say_why_in_one_line(request_, message):
         versions.resolve(request_, SDK_LISTING, "opentelemetry-sdk", "PyPI")
 
 
-def test_contrib_release_pairs_with_the_sdk_release():
-    assert [versions.python_contrib(v) for v in ("1.33.1", "1.42.0", "1.45.2")] == ["0.54b1", "0.63b0", "0.66b2"]
+def test_a_paired_release_follows_the_manifests_patterns():
+    pair = lambda v: versions.paired(v, "1.{minor}.{patch}", "0.{minor+21}b{patch}", "opentelemetry-sdk", "contrib")  # noqa: E731
+    assert [pair(v) for v in ("1.33.1", "1.42.0", "1.45.2")] == ["0.54b1", "0.63b0", "0.66b2"]
+    with pytest.raises(versions.Unresolvable, match="^opentelemetry-sdk 2.0.0: no contrib release pairs with it$"):
+        pair("2.0.0")
+
+
+MANIFESTS = load_all()
+LISTINGS = {
+    "opentelemetry-sdk": SDK_LISTING,
+    "opentelemetry-instrumentation-grpc": CONTRIB_LISTING,
+    "pymilvus": ["3.0.2", "2.5.9"],
+    "io.opentelemetry.javaagent:opentelemetry-javaagent": ["2.25.0", "2.26.0", "2.31.1"],
+    "go.opentelemetry.io/otel/sdk": ["v1.45.0", "v1.47.0"],
+    "go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc": ["v0.59.0", "v0.60.0"],
+    "@opentelemetry/sdk-node": ["0.210.0", "0.211.0"],
+}
 
 
 class RecordedListings:
-    def get(self, reader, name):
-        return {"opentelemetry-sdk": SDK_LISTING, "opentelemetry-instrumentation-grpc": CONTRIB_LISTING, "pymilvus": ["3.0.2", "2.5.9"]}[name]
+    def get(self, ecosystem, package):
+        return LISTINGS[package]
+
+
+def test_the_cells_run_the_approaches_whose_manifest_declares_a_matrix():
+    assert [a.id for a in plans.matrixed(MANIFESTS)] == ["python/sdk", "java/agent", "go/otelgrpc", "node/sdk"]
+    options = plans.options(MANIFESTS)
+    assert list(options) == ["languages", "python-sdk", "pymilvus", "java-agent", "go", "node-sdk"]
+    assert options["languages"][0] == "python,java,go,node"
 
 
 def test_a_bad_version_is_one_cell_and_the_others_still_plan():
-    bad, good = plan_python(["9.9.9", "before:1.42.0"], ["newest"], RecordedListings())
+    bad, good = plans.plan(find(MANIFESTS, "python/sdk"), [["9.9.9", "before:1.42.0"], ["newest"]], RecordedListings())
     assert bad.error == "opentelemetry-sdk 9.9.9 does not exist on PyPI"
     assert good.error is None
     assert good.versions == {
@@ -58,8 +82,32 @@ def test_a_bad_version_is_one_cell_and_the_others_still_plan():
         "opentelemetry-instrumentation-grpc": "0.62b1",
         "pymilvus": "3.0.2",
     }
+    assert good.key == "python-sdk-1.41.1-pymilvus-3.0.2"
+    assert good.pins == good.versions
     row = table.row({"approach": "python/sdk", "versions": bad.versions, "fixable": True, "error": bad.error, "results": {}})
     assert row[2] == "**opentelemetry-sdk 9.9.9 does not exist on PyPI**"
+
+
+def test_each_ecosystem_plans_its_cells_from_the_manifest():
+    java, = plans.plan(find(MANIFESTS, "java/agent"), [["before:2.26.0"]], RecordedListings())
+    assert (java.key, java.versions, java.pins) == ("java-agent-2.25.0", {"opentelemetry-javaagent": "2.25.0"}, {"io.opentelemetry.javaagent:opentelemetry-javaagent": "2.25.0"})
+    assert java.variant_env(fix=False) == {"OTEL_JAVAAGENT_EXTENSIONS": None} and java.variant_env(fix=True) == {}
+    in_use, pair, half = plans.plan(find(MANIFESTS, "go/otelgrpc"), [["in-use", "v1.45.0/v0.59.0", "v1.45.0"]], RecordedListings())
+    assert in_use.key == "go-in-use" and list(in_use.versions) == ["otel", "otelgrpc"] and in_use.install_steps() == []
+    assert pair.key == "go-otel-v1.45.0-otelgrpc-v0.59.0" and pair.versions == {"otel": "v1.45.0", "otelgrpc": "v0.59.0"}
+    assert pair.install_steps()[0][:3] == ["go", "get", "go.opentelemetry.io/otel@v1.45.0"] and len(pair.install_steps()[0]) == 7
+    assert pair.build_steps() == [["go", "build", "-o", "bin/otelgrpc", "./cmd/otelgrpc"]]
+    assert half.error == "go cell 'v1.45.0': want <otel version>/<otelgrpc version>" and half.versions == {"otel": "v1.45.0", "otelgrpc": ""}
+    node_in_use, node = plans.plan(find(MANIFESTS, "node/sdk"), [["in-use", "0.210.0"]], RecordedListings())
+    assert node_in_use.key == "node-in-use" and node_in_use.install_steps() == [["npm", "ci", "--no-audit", "--no-fund"]]
+    assert node.key == "node-sdk-0.210.0" and node.install_steps()[1][-1] == "@opentelemetry/instrumentation-grpc@0.210.0"
+
+
+def test_a_maven_cell_runs_its_own_jar_in_place_of_the_builds():
+    jar = Path("/cell/opentelemetry-javaagent.jar")
+    assert swap_jar("-javaagent:agent/target/opentelemetry-javaagent.jar", jar) == "-javaagent:/cell/opentelemetry-javaagent.jar"
+    assert swap_jar("agent/target/milvus-otel-demo-agent.jar", jar) == "agent/target/milvus-otel-demo-agent.jar"
+    assert swap_jar("-javaagent:x/my-opentelemetry-javaagent.jar", jar) == "-javaagent:x/my-opentelemetry-javaagent.jar"
 
 
 def test_the_table_shows_flags_and_links_per_variant():
@@ -94,11 +142,9 @@ def test_the_table_shows_flags_and_links_per_variant():
     assert lines[-1] == "| node/sdk | sdk 1 | — | client failed: boom | — | not needed |"
 
 
-def test_the_matrix_loads_the_approaches_its_cells_run(tmp_path):
-    args = arguments([])
-    assert list(args.approaches) == list(APPROACHES)
-    agent = args.approaches["java/agent"]
-    cell = JavaAgentCell("java", "java/agent", "java-agent-2.26.0", {"opentelemetry-javaagent": "2.26.0"}, True)
+def test_a_cell_runs_its_client_through_the_runner_with_its_own_name(tmp_path):
+    agent = find(MANIFESTS, "java/agent")
+    cell, = plans.plan(agent, [["2.26.0"]], RecordedListings())
     argv, cwd, extra = cell.command(tmp_path, agent, fix=False)
     assert f"-javaagent:{tmp_path / 'opentelemetry-javaagent.jar'}" in argv and cwd == agent.folder
     client = launch(agent, tmp_path / "r.json", name="agent-matrix", command=argv, cwd=cwd, env=extra)
