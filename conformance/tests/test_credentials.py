@@ -5,13 +5,13 @@ same status, never prints the token nor the password, and does not claim that Mi
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from conformance.approaches import find
-from conformance.tests.e2e import APPROACHES, run_client
+from conformance.runner import Outcome
+from conformance.tests.e2e import APPROACHES, run_client, text
 from stack import stackctl
 
 pytestmark = pytest.mark.e2e
@@ -33,22 +33,23 @@ def token(main_job):
     return token
 
 
-def run(approach, tmp_path: Path, **overrides: str) -> tuple[subprocess.CompletedProcess, dict, str]:
-    """The client with some settings changed: the process, its run record, all it said."""
+def run(approach, tmp_path: Path, **overrides: str) -> tuple[Outcome, dict, str]:
+    """The client with some settings changed: its outcome, its run record, all it said."""
     record_file = tmp_path / f"{approach.slug}.json"
     client = run_client(approach, record_file, **overrides)
     record_text = record_file.read_text() if record_file.exists() else ""
-    assert record_text, f"no run record; stderr: {client.stderr[-2000:]}"
-    return client, json.loads(record_text), client.stdout + client.stderr + record_text
+    assert record_text, f"no run record; stderr: {text(client.stderr)[-2000:]}"
+    return client, json.loads(record_text), text(client.stdout + client.stderr) + record_text
 
 
-def assert_says(client: subprocess.CompletedProcess, record: dict, line: str, status: int) -> None:
+def assert_says(client: Outcome, record: dict, line: str, status: int) -> None:
     """The line is the run's error, printed once on stderr (after the language's usual prefix, if any)."""
-    assert record["error"] == line, client.stderr[-2000:]
+    stderr = text(client.stderr)
+    assert record["error"] == line, stderr[-2000:]
     assert record["exit_status"] == status
-    assert client.returncode == status, client.stderr[-2000:]
-    said = [printed for printed in client.stderr.splitlines() if line in printed]
-    assert len(said) == 1 and said[0].endswith(line), client.stderr[-2000:]
+    assert client.exit_status == status, stderr[-2000:]
+    said = [printed for printed in client.stderr if line in printed]
+    assert len(said) == 1 and said[0].endswith(line), stderr[-2000:]
 
 
 @pytest.mark.parametrize("approach_id", TRIED)
