@@ -163,10 +163,12 @@ def run(tracer: trace.Tracer, uri: str, data: Data, harness: Harness, token: str
             query(client, data, data.consistency)
         if harness.bench_repeat > 0:
             with step("bench"):
-                bench = harness.hot_path({
-                    "Search": lambda: search(client, data, data.bench_consistency),
-                    "Query": lambda: query(client, data, data.bench_consistency),
-                })
+                bench = harness.hot_path(
+                    {
+                        "Search": lambda: search(client, data, data.bench_consistency),
+                        "Query": lambda: query(client, data, data.bench_consistency),
+                    }
+                )
         with step("delete"):
             client.delete(data.collection, filter=data.delete_filter, timeout=CALL_TIMEOUT_S)
         try:
