@@ -28,7 +28,7 @@ func setup(ctx context.Context, o demo.SetupOptions) (demo.Tracing, error) {
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 	var options []otelgrpc.Option
 	if o.NoMessageEvents {
-		options = append(options, otelgrpc.WithMessageEvents()) // none of them
+		options = append(options, otelgrpc.WithMessageEvents()) // no kinds given: no message events at all
 	}
 	return demo.Tracing{
 		Provider:    tp,
