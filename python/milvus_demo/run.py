@@ -60,8 +60,8 @@ def main(default_approach: str, flush: Callable[[], object]) -> int:
     export_failures = ExportFailures()
     bad_setting = None
     try:
-        uri = milvus_uri()
         hooks = harness.Harness.from_env()
+        uri = milvus_uri()
         from milvus_demo import scenario  # imports pymilvus (~1 s): after the check, before the root span
     except BadSetting as error:
         bad_setting = error

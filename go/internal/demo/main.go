@@ -52,8 +52,8 @@ func Main(approach string, setup Setup) int {
 
 	h, harnessErr := harness.FromEnv(approach, os.Getenv)
 	s, err := SettingsFromEnv(h.Approach, os.Getenv)
-	if err == nil {
-		err = harnessErr
+	if harnessErr != nil {
+		err = harnessErr // said first, as in every language
 	}
 	if err != nil {
 		// A malformed setting is a usage error: exit 2, before connecting.
