@@ -1,6 +1,6 @@
 'use strict';
-// The run record of conformance/SCENARIO.md: written to DEMO_RUN_RECORD when set,
-// and always printed as the last line of stdout.
+// The run record of conformance/SCENARIO.md: written to its file when there is one
+// (the harness's DEMO_RUN_RECORD), and always printed as the last line of stdout.
 const fs = require('node:fs');
 const path = require('node:path');
 const { LANGUAGE } = require('./settings');
@@ -20,9 +20,8 @@ function newRecord(approach, runId, startedAt) {
   };
 }
 
-function writeRecord(record) {
+function writeRecord(record, file) {
   const line = JSON.stringify(record);
-  const file = process.env.DEMO_RUN_RECORD;
   if (file) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, line + '\n');

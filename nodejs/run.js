@@ -3,6 +3,7 @@
 // scenario, the run record, the flush of spans, the exit status.
 const { randomUUID } = require('node:crypto');
 const { context, propagation } = require('@opentelemetry/api');
+const harness = require('./harness');
 const { loadSettings } = require('./settings');
 const { runScenario } = require('./scenario');
 const { newRecord, writeRecord } = require('./record');
@@ -19,7 +20,7 @@ function exportFailure(err) {
 // Its failure is one warning line, never fatal: telemetry does not break the run. It
 // is bounded by the OTEL_* timeouts of the approach's manifest (approaches.toml).
 async function main({ approach: defaultApproach, flush }) {
-  const approach = process.env.DEMO_APPROACH || defaultApproach;
+  const approach = harness.approach(defaultApproach);
   const runId = randomUUID();
   const startedAt = new Date();
   const record = newRecord(approach, runId, startedAt);
@@ -31,7 +32,8 @@ async function main({ approach: defaultApproach, flush }) {
     propagation.inject(context.active(), headers);
     record.traceparent = headers.traceparent ?? null;
     try {
-      const bench = await runScenario(loadSettings(approach));
+      const hooks = new harness.Harness();
+      const bench = await runScenario(loadSettings(approach, harness.scenarioFile()), hooks);
       if (bench) {
         record.bench = bench.calls;
         record.bench_cpu_ms = bench.cpuMs;
@@ -54,7 +56,7 @@ async function main({ approach: defaultApproach, flush }) {
   } catch (err) {
     console.error(exportFailure(err));
   }
-  writeRecord(record);
+  writeRecord(record, harness.recordFile());
   // No process.exit: the process ends on its own once the flush is done.
   process.exitCode = record.exit_status;
 }

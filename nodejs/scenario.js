@@ -1,9 +1,6 @@
 'use strict';
 // The Milvus steps of conformance/SCENARIO.md, with @zilliz/milvus2-sdk-node. The data
 // (collection, dimension, rows, filters, index, consistency, ...) comes from settings.js.
-const fs = require('node:fs');
-const path = require('node:path');
-const { setTimeout: sleep } = require('node:timers/promises');
 const { MilvusClient, DataType, ErrorCode } = require('@zilliz/milvus2-sdk-node');
 const { vectorOf } = require('./settings');
 const { step: tracedStep, Told } = require('./step');
@@ -57,60 +54,15 @@ function query(client, s, consistency) {
   });
 }
 
-// The benchmark's hot path: up to `repeat` times search then query, each call as
-// [start (Unix time, µs), client-side latency (ms)], and the CPU time the process
-// spent meanwhile (exports included, ms). With a control folder (DEMO_BENCH_CONTROL)
-// it writes `ready` there, waits for `go` and stops early once `stop` appears there.
-async function hotPath(client, s) {
-  const calls = { Search: [], Query: [] };
-  const stop = s.benchControl && path.join(s.benchControl, 'stop');
-  if (s.benchControl) {
-    await awaitGo(s.benchControl, stop);
-  }
-  const cpuStarted = process.cpuUsage();
-  for (let i = 0; i < s.repeat && !(stop && fs.existsSync(stop)); i++) {
-    for (const [rpc, call] of [['Search', search], ['Query', query]]) {
-      const startedUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
-      const started = performance.now();
-      const response = await call(client, s, s.bench_consistency);
-      calls[rpc].push([startedUs, Math.round((performance.now() - started) * 1000) / 1000]);
-      check(response);
-    }
-  }
-  const cpu = process.cpuUsage(cpuStarted);
-  return { calls, cpuMs: Math.round((cpu.user + cpu.system) / 100) / 10 };
-}
-
-// DEMO_BENCH_CONTROL: how often and how long the hot path looks for `go`.
-const BENCH_POLL_MS = 2;
-const BENCH_GO_TIMEOUT_MS = 600_000;
-
-// Says `ready` in the control folder and waits until `go` or `stop` is there.
-async function awaitGo(control, stop) {
-  fs.writeFileSync(path.join(control, 'ready'), '');
-  const deadline = Date.now() + BENCH_GO_TIMEOUT_MS;
-  while (!fs.existsSync(path.join(control, 'go')) && !fs.existsSync(stop)) {
-    if (Date.now() > deadline) {
-      throw new Error(`DEMO_BENCH_CONTROL: no go in ${control} within ${BENCH_GO_TIMEOUT_MS} ms`);
-    }
-    await sleep(BENCH_POLL_MS);
-  }
-}
-
-// Runs the steps in order; returns the hot path's result when s.repeat > 0.
-async function runScenario(s) {
+// Runs the steps in order; returns the hot path's result when harness.benchRepeat > 0.
+async function runScenario(s, harness) {
   const name = { collection_name: s.collection };
   let client;
   let bench = null;
-  // A traced step, then, if it is DEMO_PAUSE_AFTER, the pause: once its span has ended,
-  // say so (stdout to a file or a pipe is synchronous on Linux: the line is out before
-  // the sleep) and wait, so that nox -s faults can kill Milvus before the next step.
+  // A traced step, then, once its span has ended, the harness's hook (a pause).
   const step = async (stepName, fn, options) => {
     const result = await tracedStep(stepName, fn, options);
-    if (stepName === s.pauseAfter) {
-      console.log(`paused after ${stepName}`);
-      await sleep(s.pauseS * 1000);
-    }
+    await harness.afterStep(stepName);
     return result;
   };
   try {
@@ -170,8 +122,11 @@ async function runScenario(s) {
       }
     });
     await step('query', async () => check(await query(client, s, s.consistency)));
-    if (s.repeat > 0) {
-      bench = await step('bench', () => hotPath(client, s));
+    if (harness.benchRepeat > 0) {
+      bench = await step('bench', () => harness.hotPath({
+        Search: async () => check(await search(client, s, s.bench_consistency)),
+        Query: async () => check(await query(client, s, s.bench_consistency)),
+      }));
     }
     await step('delete', async () =>
       check(await client.delete({ ...name, filter: s.delete_filter })));

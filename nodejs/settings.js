@@ -1,11 +1,10 @@
 'use strict';
-// What the run needs to know: the environment (MILVUS_URI, MILVUS_TOKEN, DEMO_*) and the
-// scenario's data, read from the `data` section of conformance/scenario.json (DEMO_SCENARIO).
+// What the run needs to know about Milvus: the environment (MILVUS_URI, MILVUS_TOKEN) and
+// the scenario's data, read from the `data` section of the scenario file (conformance/scenario.json,
+// or the harness's DEMO_SCENARIO).
 const fs = require('node:fs');
-const path = require('node:path');
 
 const LANGUAGE = 'node';
-const DEFAULT_SCENARIO = path.join(__dirname, '..', 'conformance', 'scenario.json');
 
 // A setting the run cannot start with: exit 2, before connecting.
 class SettingsError extends Error {
@@ -25,22 +24,7 @@ function milvusUri(value) {
   return value;
 }
 
-function benchRepeat(value = '0') {
-  if (!/^\d+$/.test(value)) {
-    throw new SettingsError(`DEMO_BENCH_REPEAT=${value}: want a whole number >= 0`);
-  }
-  return Number(value);
-}
-
-function pauseSeconds(value = '10') {
-  if (!/^\d+(\.\d+)?$/.test(value)) {
-    throw new SettingsError(`DEMO_PAUSE_S=${value}: want seconds >= 0`);
-  }
-  return Number(value);
-}
-
-function loadSettings(approach, env = process.env) {
-  const file = env.DEMO_SCENARIO || DEFAULT_SCENARIO;
+function loadSettings(approach, file, env = process.env) {
   const scenario = JSON.parse(fs.readFileSync(file, 'utf8'));
   const data = scenario.data;
   if (!data) {
@@ -50,12 +34,6 @@ function loadSettings(approach, env = process.env) {
     address: milvusUri(env.MILVUS_URI || 'http://127.0.0.1:19530'),
     // user:password, or undefined (no authentication). Never printed, recorded or put on a span.
     token: env.MILVUS_TOKEN || undefined,
-    repeat: benchRepeat(env.DEMO_BENCH_REPEAT || '0'),
-    // DEMO_BENCH_CONTROL: the folder where the hot path says `ready` and finds `go` and `stop` (nox -s bench).
-    benchControl: env.DEMO_BENCH_CONTROL || null,
-    // DEMO_PAUSE_AFTER: the step after which the run pauses (nox -s faults kills Milvus there).
-    pauseAfter: env.DEMO_PAUSE_AFTER || null,
-    pauseS: pauseSeconds(env.DEMO_PAUSE_S || '10'),
     collection: `${scenario.collection_prefix}${LANGUAGE}_${approach}`.replace(/-/g, '_'),
     ...data,
   };
@@ -67,4 +45,4 @@ function vectorOf(settings, id) {
   return Array.from({ length: dimension }, (_, j) => ((id * dimension + j) % modulus) / modulus);
 }
 
-module.exports = { LANGUAGE, loadSettings, vectorOf };
+module.exports = { LANGUAGE, SettingsError, loadSettings, vectorOf };

@@ -6,3 +6,9 @@ class Failure(Exception):
     a type name or a stack trace, and exits with `exit_status`."""
 
     exit_status = 1
+
+
+class BadSetting(Failure):
+    """A malformed setting: a usage error, found before connecting."""
+
+    exit_status = 2

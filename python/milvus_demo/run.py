@@ -1,8 +1,7 @@
 """One run: the root span around the scenario, and the run record (conformance/SCENARIO.md).
 
-Settings: MILVUS_URI, MILVUS_TOKEN, DEMO_APPROACH, DEMO_SCENARIO, DEMO_RUN_RECORD,
-DEMO_BENCH_REPEAT, DEMO_BENCH_CONTROL, DEMO_PAUSE_AFTER, DEMO_PAUSE_S, and the standard OTEL_* variables,
-read by whichever SDK setup the approach made."""
+Settings: MILVUS_URI, MILVUS_TOKEN, the DEMO_* ones (read by harness.py), and the standard
+OTEL_* variables, read by whichever SDK setup the approach made."""
 
 from __future__ import annotations
 
@@ -14,21 +13,16 @@ import re
 import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Callable
 
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Status, StatusCode
 
-from milvus_demo import Failure
+from milvus_demo import BadSetting, Failure, harness
 
 LANGUAGE = "python"
 DEFAULT_URI = "http://127.0.0.1:19530"
 URI_FORM = re.compile(r"(https?://)?[\w.-]+:\d{1,5}")
-
-
-class BadSetting(Failure):
-    exit_status = 2
 
 
 def milvus_uri() -> str:
@@ -41,13 +35,6 @@ def milvus_uri() -> str:
     if "://" not in uri:
         uri = os.environ["MILVUS_URI"] = f"http://{uri}"
     return uri
-
-
-def bench_repeat() -> int:
-    value = os.environ.get("DEMO_BENCH_REPEAT") or "0"
-    if not value.isdigit():
-        raise ValueError(f"DEMO_BENCH_REPEAT={value!r}: want a whole number >= 0")
-    return int(value)
 
 
 class ExportFailures(logging.Handler):
@@ -69,10 +56,11 @@ class ExportFailures(logging.Handler):
 def main(default_approach: str, flush: Callable[[], object]) -> int:
     """Runs the scenario under the global tracer provider, then flush() (the approach's
     way to export what is left). Returns the exit status: 0 only if every step succeeded."""
-    approach = os.environ.get("DEMO_APPROACH") or default_approach
+    approach = harness.approach(default_approach)
     export_failures = ExportFailures()
     bad_setting = None
     try:
+        hooks = harness.Harness.from_env()
         uri = milvus_uri()
         from milvus_demo import scenario  # imports pymilvus (~1 s): after the check, before the root span
     except BadSetting as error:
@@ -96,17 +84,8 @@ def main(default_approach: str, flush: Callable[[], object]) -> int:
         try:
             if bad_setting:
                 raise bad_setting
-            data = scenario.Data.load(LANGUAGE, approach)
-            bench = scenario.run(
-                tracer,
-                uri,
-                data,
-                bench_repeat(),
-                bench_control=Path(os.environ["DEMO_BENCH_CONTROL"]) if os.environ.get("DEMO_BENCH_CONTROL") else None,
-                token=os.environ.get("MILVUS_TOKEN", ""),
-                pause_after=os.environ.get("DEMO_PAUSE_AFTER") or None,
-                pause_s=float(os.environ.get("DEMO_PAUSE_S") or 10),
-            )
+            data = scenario.Data.load(LANGUAGE, approach, harness.scenario_file())
+            bench = scenario.run(tracer, uri, data, hooks, token=os.environ.get("MILVUS_TOKEN", ""))
             if bench:
                 record["bench"], record["bench_cpu_ms"] = bench
         except Exception as error:  # the run record must say what failed, whatever it was
@@ -120,9 +99,7 @@ def main(default_approach: str, flush: Callable[[], object]) -> int:
         print(f"warning: spans were not exported, the trace is incomplete: {export_failures.reason}", file=sys.stderr)
 
     line = json.dumps(record)
-    if os.environ.get("DEMO_RUN_RECORD"):
-        with open(os.environ["DEMO_RUN_RECORD"], "w", encoding="utf-8") as out:
-            out.write(line + "\n")
+    harness.write_record(line)
     print(line)
     if record["error"]:
         print(record["error"], file=sys.stderr)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,16 +14,13 @@ from opentelemetry import trace
 from pymilvus import DataType, MilvusClient, MilvusException, Status
 
 from milvus_demo import Failure
+from milvus_demo.harness import Harness
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "conformance" / "scenario.json"
 CONNECT_TIMEOUT_S = 5  # the contract: give up connecting within 10 s
 # Every call's `timeout=`: without it pymilvus retries an UNAVAILABLE call 75 times (minutes);
 # with it, it stops retrying after that long. Flush and load take ~4 s here; the contract
 # wants a step to fail within 30 s of Milvus dying.
 CALL_TIMEOUT_S = 15
-# DEMO_BENCH_CONTROL: how often and how long the hot path looks for `go` (conformance/SCENARIO.md).
-BENCH_POLL_S = 0.002
-BENCH_GO_TIMEOUT_S = 600
 
 # pymilvus logs every failed call and retry, some with a traceback; a failed run says
 # what failed in one line of its own.
@@ -53,8 +48,8 @@ class Data:
     missing_collection: str
 
     @classmethod
-    def load(cls, language: str, approach: str, path: str | None = None) -> Data:
-        scenario = json.loads(Path(path or os.environ.get("DEMO_SCENARIO") or DEFAULT_SCENARIO).read_text())
+    def load(cls, language: str, approach: str, path: Path) -> Data:
+        scenario = json.loads(path.read_text())
         data = {key: value for key, value in scenario["data"].items() if not key.endswith("_rule")}
         collection = scenario["collection_prefix"] + f"{language}_{approach}".replace("-", "_")
         return cls(collection=collection, **data)
@@ -85,33 +80,6 @@ def query(client: MilvusClient, data: Data, consistency: str) -> list:
         consistency_level=consistency,
         timeout=CALL_TIMEOUT_S,
     )
-
-
-def hot_path(
-    client: MilvusClient, data: Data, repeat: int, control: Path | None = None
-) -> tuple[dict[str, list[list[float]]], float]:
-    """Search and query, up to `repeat` times each: every call's start (Unix time, µs) and
-    client-side latency (ms), and the CPU time the whole process (exporter thread included)
-    spent meanwhile, in ms. With a control folder (DEMO_BENCH_CONTROL), it says `ready` there,
-    waits for `go` and stops early once `stop` appears (conformance/SCENARIO.md)."""
-    calls: dict[str, list[list[float]]] = {"Search": [], "Query": []}
-    stop = control / "stop" if control else None
-    if control:
-        (control / "ready").touch()
-        deadline = time.monotonic() + BENCH_GO_TIMEOUT_S
-        while not (control / "go").exists() and not stop.exists():
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"DEMO_BENCH_CONTROL: no go in {control} within {BENCH_GO_TIMEOUT_S} s")
-            time.sleep(BENCH_POLL_S)
-    cpu_started = time.process_time()
-    for _ in range(repeat):
-        if stop and stop.exists():
-            break
-        for rpc, call in (("Search", search), ("Query", query)):
-            started_us, started = time.time_ns() // 1000, time.perf_counter()
-            call(client, data, data.bench_consistency)
-            calls[rpc].append([started_us, round((time.perf_counter() - started) * 1000, 3)])
-    return calls, round((time.process_time() - cpu_started) * 1000, 1)
 
 
 def unauthenticated(error: BaseException) -> bool:
@@ -146,20 +114,10 @@ def connect(uri: str, token: str) -> MilvusClient:
         raise Failure(f"{reason}; is it running? nox -s up starts the stack") from error
 
 
-def run(
-    tracer: trace.Tracer,
-    uri: str,
-    data: Data,
-    bench_repeat: int = 0,
-    *,
-    bench_control: Path | None = None,
-    token: str = "",
-    pause_after: str | None = None,
-    pause_s: float = 10,
-) -> tuple | None:
-    """The contract's steps; with bench_repeat > 0 also the hot path, whose figures it returns.
-    `token` ("user:password", "" for none) goes to pymilvus only. A step that fails raises
-    Failure naming it; after the step `pause_after`, the run pauses `pause_s` seconds."""
+def run(tracer: trace.Tracer, uri: str, data: Data, harness: Harness, token: str = "") -> tuple | None:
+    """The contract's steps; with harness.bench_repeat > 0 also the hot path, whose figures it
+    returns. `token` ("user:password", "" for none) goes to pymilvus only. A step that fails
+    raises Failure naming it; after each step, the harness may pause the run."""
     bench = None
 
     @contextmanager
@@ -171,9 +129,7 @@ def run(
             raise
         except Exception as error:
             raise Failure(f"step {name} failed: {one_line(error)}") from error
-        if name == pause_after:
-            print(f"paused after {name}", flush=True)
-            time.sleep(pause_s)
+        harness.after_step(name)
 
     with step("connect"):
         client = connect(uri, token)
@@ -205,9 +161,14 @@ def run(
                 raise RuntimeError(f"search returned {len(hits)} hits, expected {data.top_k}")
         with step("query"):
             query(client, data, data.consistency)
-        if bench_repeat > 0:
+        if harness.bench_repeat > 0:
             with step("bench"):
-                bench = hot_path(client, data, bench_repeat, bench_control)
+                bench = harness.hot_path(
+                    {
+                        "Search": lambda: search(client, data, data.bench_consistency),
+                        "Query": lambda: query(client, data, data.bench_consistency),
+                    }
+                )
         with step("delete"):
             client.delete(data.collection, filter=data.delete_filter, timeout=CALL_TIMEOUT_S)
         try:

@@ -22,8 +22,8 @@ func main() {
 	os.Exit(demo.Main("grpc-otel", setup))
 }
 
-func setup(ctx context.Context, serviceName string) (demo.Tracing, error) {
-	tp, err := telemetry.NewTracerProvider(ctx, serviceName)
+func setup(ctx context.Context, o demo.SetupOptions) (demo.Tracing, error) {
+	tp, err := telemetry.NewTracerProvider(ctx, o.ServiceName)
 	if err != nil {
 		return demo.Tracing{}, err
 	}

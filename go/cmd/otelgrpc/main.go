@@ -18,26 +18,21 @@ func main() {
 	os.Exit(demo.Main("otelgrpc", setup))
 }
 
-func setup(ctx context.Context, serviceName string) (demo.Tracing, error) {
-	tp, err := telemetry.NewTracerProvider(ctx, serviceName)
+func setup(ctx context.Context, o demo.SetupOptions) (demo.Tracing, error) {
+	tp, err := telemetry.NewTracerProvider(ctx, o.ServiceName)
 	if err != nil {
 		return demo.Tracing{}, err
 	}
 	// otelgrpc takes the tracer provider and the propagator from the globals.
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	var options []otelgrpc.Option
+	if o.NoMessageEvents {
+		options = append(options, otelgrpc.WithMessageEvents()) // no kinds given: no message events at all
+	}
 	return demo.Tracing{
 		Provider:    tp,
-		DialOptions: []grpc.DialOption{grpc.WithStatsHandler(otelgrpc.NewClientHandler(options()...))},
+		DialOptions: []grpc.DialOption{grpc.WithStatsHandler(otelgrpc.NewClientHandler(options...))},
 		Shutdown:    tp.Shutdown,
 	}, nil
-}
-
-// options: DEMO_OTELGRPC_MESSAGE_EVENTS=none drops the per-message span events, a trim
-// that nox -s bench measures.
-func options() []otelgrpc.Option {
-	if os.Getenv("DEMO_OTELGRPC_MESSAGE_EVENTS") == "none" {
-		return []otelgrpc.Option{otelgrpc.WithMessageEvents()}
-	}
-	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/example/milvus-otel-demo/go/internal/harness"
 	"github.com/milvus-io/milvus/client/v2/entity"
 )
 
@@ -38,9 +39,10 @@ func TestCollectionName(t *testing.T) {
 	}
 }
 
-// The repository's scenario.json is the source of the data.
+// The repository's scenario.json, the harness's default, is the source of the data.
 func TestLoadDataFromTheRepository(t *testing.T) {
-	d, err := LoadData(filepath.Join("..", "..", defaultScenarioPath), "grpc-otel")
+	h, _ := harness.FromEnv("grpc-otel", func(string) string { return "" })
+	d, err := LoadData(filepath.Join("..", "..", h.ScenarioPath), "grpc-otel")
 	if err != nil {
 		t.Fatal(err)
 	}

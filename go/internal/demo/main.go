@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/example/milvus-otel-demo/go/internal/harness"
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -29,9 +30,17 @@ type Tracing struct {
 	Shutdown    func(context.Context) error // flushes the spans before the exit; may be nil
 }
 
-// Setup is an approach's tracing setup for the given service name. It also
-// sets the global propagator: the record's traceparent is what it writes.
-type Setup func(ctx context.Context, serviceName string) (Tracing, error)
+// SetupOptions are what an approach's setup is given.
+type SetupOptions struct {
+	ServiceName string
+	// NoMessageEvents asks the instrumentation to leave out its per-message span
+	// events; one that has no such choice ignores it.
+	NoMessageEvents bool
+}
+
+// Setup is an approach's tracing setup. It also sets the global propagator:
+// the record's traceparent is what it writes.
+type Setup func(ctx context.Context, o SetupOptions) (Tracing, error)
 
 // Main runs the scenario traced by setup, prints the run record and returns
 // the exit status. approach is the approach's name, unless DEMO_APPROACH says
@@ -41,16 +50,20 @@ func Main(approach string, setup Setup) int {
 	runID := uuid.NewString()
 	ctx := context.Background()
 
-	s, err := SettingsFromEnv(approach, os.Getenv)
+	h, harnessErr := harness.FromEnv(approach, os.Getenv)
+	s, err := SettingsFromEnv(h.Approach, os.Getenv)
+	if harnessErr != nil {
+		err = harnessErr // said first, as in every language
+	}
 	if err != nil {
 		// A malformed setting is a usage error: exit 2, before connecting.
 		rec := newRunRecord(s, "", runID, start, time.Since(start), err)
 		rec.ExitStatus = 2
-		return finish(rec, s.RunRecord)
+		return finish(rec, h.RunRecord)
 	}
-	d, err := LoadData(s.ScenarioPath, s.Approach)
+	d, err := LoadData(h.ScenarioPath, s.Approach)
 	if err != nil {
-		return finish(newRunRecord(s, "", runID, start, time.Since(start), err), s.RunRecord)
+		return finish(newRunRecord(s, "", runID, start, time.Since(start), err), h.RunRecord)
 	}
 
 	// Telemetry never breaks the app: its errors end up in one warning line.
@@ -58,7 +71,7 @@ func Main(approach string, setup Setup) int {
 	tr := Tracing{Provider: noop.NewTracerProvider()}
 	if s.Traced {
 		otel.SetErrorHandler(exportErrs)
-		if t, err := setup(ctx, s.ServiceName); err != nil {
+		if t, err := setup(ctx, SetupOptions{ServiceName: s.ServiceName, NoMessageEvents: h.NoMessageEvents}); err != nil {
 			warn("setup failed, running untraced: %v", err)
 		} else {
 			tr = t
@@ -70,8 +83,8 @@ func Main(approach string, setup Setup) int {
 	// The header the gRPC calls carry (with their own span ids), for the conformance suite's diagnostics.
 	carrier := propagation.MapCarrier{}
 	otel.GetTextMapPropagator().Inject(rootCtx, carrier)
-	r := &runner{tracer: tracer, ctx: rootCtx, pauseAfter: s.PauseAfter, pause: s.Pause}
-	bench, benchCPU := runScenario(r, d, s, tr.DialOptions)
+	r := &runner{tracer: tracer, ctx: rootCtx, afterStep: h.AfterStep}
+	bench, benchCPU := runScenario(r, d, s, h, tr.DialOptions)
 	if r.err != nil {
 		root.SetStatus(codes.Error, r.err.Error())
 	}
@@ -84,7 +97,7 @@ func Main(approach string, setup Setup) int {
 	rec := newRunRecord(s, root.SpanContext().TraceID().String(), runID, start, elapsed, r.err)
 	rec.Traceparent = carrier.Get("traceparent")
 	rec.Bench, rec.BenchCPUMs = bench, benchCPU
-	return finish(rec, s.RunRecord)
+	return finish(rec, h.RunRecord)
 }
 
 // shutdown flushes the spans (without it the last ones are lost), at most

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/example/milvus-otel-demo/go/internal/harness"
 )
 
 // runRecord is the run record of conformance/SCENARIO.md.
@@ -23,7 +25,7 @@ type runRecord struct {
 	Error       *string `json:"error"`
 	// Bench holds the hot path's calls ("Search", "Query"): [start µs, latency ms] each,
 	// only when DEMO_BENCH_REPEAT is set.
-	Bench benchCalls `json:"bench,omitempty"`
+	Bench harness.Calls `json:"bench,omitempty"`
 	// BenchCPUMs is the process's CPU time during the hot path, in ms.
 	BenchCPUMs float64 `json:"bench_cpu_ms,omitempty"`
 }

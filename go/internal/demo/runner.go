@@ -17,11 +17,10 @@ const stepTimeout = 2 * time.Minute
 // runner runs the scenario's steps as child spans of the root span in ctx,
 // remembering the first failure.
 type runner struct {
-	tracer     trace.Tracer
-	ctx        context.Context
-	err        error
-	pauseAfter string        // DEMO_PAUSE_AFTER: the step after which to pause
-	pause      time.Duration // DEMO_PAUSE_S
+	tracer    trace.Tracer
+	ctx       context.Context
+	err       error
+	afterStep func(name string) // the harness's hook once a step's span has ended; may be nil
 }
 
 // step runs fn in a span named name, unless an earlier step failed.
@@ -71,7 +70,7 @@ func (r *runner) expectFailure(name string, fn func(context.Context) error) {
 
 // traced runs fn in a span named name and records its error there. The
 // error is logged by the caller: a failed step once, as the run's error.
-// After the step named pauseAfter, once its span has ended, it pauses.
+// Once the span has ended, the harness may act (pause).
 func (r *runner) traced(name string, fn func(context.Context) error) error {
 	ctx, span := r.tracer.Start(r.ctx, name)
 	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
@@ -84,11 +83,8 @@ func (r *runner) traced(name string, fn func(context.Context) error) error {
 		log.Printf("%s: ok", name)
 	}
 	span.End()
-
-	if name == r.pauseAfter {
-		// stdout, unbuffered in Go: nox -s faults waits for this line to kill Milvus.
-		fmt.Printf("paused after %s\n", name)
-		time.Sleep(r.pause)
+	if r.afterStep != nil {
+		r.afterStep(name)
 	}
 	return err
 }

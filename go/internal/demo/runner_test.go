@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example/milvus-otel-demo/go/internal/harness"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -63,7 +64,7 @@ func TestExpectFailureThatSucceeds(t *testing.T) {
 	}
 }
 
-// DEMO_PAUSE_AFTER: one line on stdout, after the named step only.
+// The harness's pause (DEMO_PAUSE_AFTER): one line on stdout, after the named step only.
 func TestRunnerPause(t *testing.T) {
 	stdout := os.Stdout
 	read, write, err := os.Pipe()
@@ -71,7 +72,8 @@ func TestRunnerPause(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Stdout = write
-	r := &runner{tracer: sdktrace.NewTracerProvider().Tracer("test"), ctx: context.Background(), pauseAfter: "insert", pause: time.Millisecond}
+	h := harness.Harness{PauseAfter: "insert", Pause: time.Millisecond}
+	r := &runner{tracer: sdktrace.NewTracerProvider().Tracer("test"), ctx: context.Background(), afterStep: h.AfterStep}
 	r.step("insert", func(context.Context) error { return nil })
 	r.step("flush", func(context.Context) error { return nil })
 	os.Stdout = stdout

@@ -6,6 +6,7 @@ import (
 	"log"
 	"time"
 
+	"github.com/example/milvus-otel-demo/go/internal/harness"
 	"github.com/milvus-io/milvus/client/v2/column"
 	"github.com/milvus-io/milvus/client/v2/entity"
 	"github.com/milvus-io/milvus/client/v2/index"
@@ -40,8 +41,8 @@ func credentialsRefused(err error, token string) error {
 
 // runScenario runs the steps of conformance/SCENARIO.md against the Milvus of
 // s (MILVUS_URI, MILVUS_TOKEN), dialling with dialOptions (the approach's
-// instrumentation), and returns the hot path's latencies when s.BenchRepeat > 0.
-func runScenario(r *runner, d Data, s Settings, dialOptions []grpc.DialOption) (bench benchCalls, benchCPU float64) {
+// instrumentation), and returns the hot path's latencies when h.BenchRepeat > 0.
+func runScenario(r *runner, d Data, s Settings, h harness.Harness, dialOptions []grpc.DialOption) (bench harness.Calls, benchCPU float64) {
 	var c *milvusclient.Client
 	r.step("connect", func(ctx context.Context) (err error) {
 		ctx, cancel := context.WithTimeout(ctx, connectTimeout)
@@ -136,9 +137,12 @@ func runScenario(r *runner, d Data, s Settings, dialOptions []grpc.DialOption) (
 		return err
 	})
 
-	if s.BenchRepeat > 0 {
+	if h.BenchRepeat > 0 {
 		r.step("bench", func(ctx context.Context) (err error) {
-			bench, benchCPU, err = hotPath(ctx, c, d, s.BenchRepeat, s.BenchControl)
+			bench, benchCPU, err = h.HotPath(ctx, []harness.Call{
+				{RPC: "Search", Do: func(ctx context.Context) error { _, err := search(ctx, c, d, d.benchConsistency); return err }},
+				{RPC: "Query", Do: func(ctx context.Context) error { _, err := query(ctx, c, d, d.benchConsistency); return err }},
+			})
 			return err
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 )
 
 func envOf(vars map[string]string) func(string) string {
@@ -13,36 +12,14 @@ func envOf(vars map[string]string) func(string) string {
 
 func TestSettingsFromEnv(t *testing.T) {
 	s, err := SettingsFromEnv("grpc-otel", envOf(nil))
-	if err != nil || s.URI != defaultMilvusURI || !s.Traced || s.BenchRepeat != 0 || s.Approach != "grpc-otel" ||
-		s.ServiceName != "milvus-client-go-grpc-otel" || s.ScenarioPath != defaultScenarioPath || s.RunRecord != "" {
+	if err != nil || s.URI != defaultMilvusURI || !s.Traced || s.Approach != "grpc-otel" ||
+		s.ServiceName != "milvus-client-go-grpc-otel" || s.Token != "" {
 		t.Errorf("defaults = %+v, %v", s, err)
 	}
-	s, err = SettingsFromEnv("grpc-otel", envOf(map[string]string{"OTEL_SDK_DISABLED": " TRUE ", "DEMO_BENCH_REPEAT": "300",
-		"MILVUS_URI": "http://m:1", "DEMO_APPROACH": "x", "OTEL_SERVICE_NAME": "svc", "DEMO_SCENARIO": "/s.json", "DEMO_RUN_RECORD": "r.json"}))
-	if err != nil || s.URI != "http://m:1" || s.Traced || s.BenchRepeat != 300 || s.Approach != "x" ||
-		s.ServiceName != "svc" || s.ScenarioPath != "/s.json" || s.RunRecord != "r.json" {
+	s, err = SettingsFromEnv("x", envOf(map[string]string{"OTEL_SDK_DISABLED": " TRUE ", "MILVUS_URI": "http://m:1",
+		"OTEL_SERVICE_NAME": "svc", "MILVUS_TOKEN": "u:p"}))
+	if err != nil || s.URI != "http://m:1" || s.Traced || s.Approach != "x" || s.ServiceName != "svc" || s.Token != "u:p" {
 		t.Errorf("set = %+v, %v", s, err)
-	}
-	for _, bad := range []string{"-1", "many", "1.5"} {
-		if _, err := SettingsFromEnv("a", envOf(map[string]string{"DEMO_BENCH_REPEAT": bad})); err == nil {
-			t.Errorf("DEMO_BENCH_REPEAT=%s: no error", bad)
-		}
-	}
-}
-
-func TestSettingsTokenAndPause(t *testing.T) {
-	s, err := SettingsFromEnv("a", envOf(nil))
-	if err != nil || s.Token != "" || s.PauseAfter != "" || s.Pause != 10*time.Second {
-		t.Errorf("defaults: token set %t, pause after %q for %v, %v", s.Token != "", s.PauseAfter, s.Pause, err)
-	}
-	s, err = SettingsFromEnv("a", envOf(map[string]string{"MILVUS_TOKEN": "u:p", "DEMO_PAUSE_AFTER": "insert", "DEMO_PAUSE_S": "0.5"}))
-	if err != nil || s.Token != "u:p" || s.PauseAfter != "insert" || s.Pause != 500*time.Millisecond {
-		t.Errorf("set: token ok %t, pause after %q for %v, %v", s.Token == "u:p", s.PauseAfter, s.Pause, err)
-	}
-	for _, bad := range []string{"-1", "soon"} {
-		if _, err := SettingsFromEnv("a", envOf(map[string]string{"DEMO_PAUSE_S": bad})); err == nil {
-			t.Errorf("DEMO_PAUSE_S=%s: no error", bad)
-		}
 	}
 }
 

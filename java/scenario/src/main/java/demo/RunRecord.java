@@ -12,19 +12,22 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 
-/** The run record of conformance/SCENARIO.md: written to DEMO_RUN_RECORD when set, always printed last. */
+/** The run record of conformance/SCENARIO.md: written to its path when there is one, always printed last. */
 final class RunRecord {
     private static final DateTimeFormatter TIMESTAMP =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     private final Map<String, Object> fields = new LinkedHashMap<>();
+    private final Path path;
     private final String runId = UUID.randomUUID().toString();
     private final Instant startedAt = Instant.now();
     private String error;
     private int exitStatus;
     private Bench bench;
 
-    RunRecord(String language, String approach, String serviceName) {
+    /** @param path where the record goes (the harness's DEMO_RUN_RECORD); null, only printed */
+    RunRecord(String language, String approach, String serviceName, Path path) {
+        this.path = path;
         fields.put("language", language);
         fields.put("approach", approach);
         fields.put("service_name", serviceName);
@@ -64,10 +67,8 @@ final class RunRecord {
             fields.put("bench_cpu_ms", bench.cpuMs());
         }
         String json = new GsonBuilder().serializeNulls().disableHtmlEscaping().create().toJson(fields);
-        String recordPath = System.getenv("DEMO_RUN_RECORD");
-        if (recordPath != null && !recordPath.isEmpty()) {
+        if (path != null) {
             try {
-                Path path = Path.of(recordPath);
                 if (path.getParent() != null) {
                     Files.createDirectories(path.getParent());
                 }

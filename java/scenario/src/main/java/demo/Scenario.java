@@ -11,33 +11,12 @@ final class Scenario {
     private final Spans spans = new Spans();
     private final MilvusSteps milvus;
     private final ScenarioData data;
-    private final Bench.Plan bench;
-    private final Pause pause;
+    private final Harness harness;
 
-    Scenario(MilvusSteps milvus, ScenarioData data, Bench.Plan bench, Pause pause) {
+    Scenario(MilvusSteps milvus, ScenarioData data, Harness harness) {
         this.milvus = milvus;
         this.data = data;
-        this.bench = bench;
-        this.pause = pause;
-    }
-
-    /**
-     * DEMO_PAUSE_AFTER and DEMO_PAUSE_S: after the named step's span has ended, say so on
-     * stdout and wait, so that a test can kill Milvus between two steps.
-     */
-    record Pause(String step, long millis) {
-        void after(String done) {
-            if (!done.equals(step)) {
-                return;
-            }
-            System.out.println("paused after " + done);
-            System.out.flush();
-            try {
-                Thread.sleep(millis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        this.harness = harness;
     }
 
     /** Runs the scenario under the root span; the record gets the trace id, the traceparent and the bench. */
@@ -60,8 +39,8 @@ final class Scenario {
         step("load", milvus::load);
         step("search", () -> milvus.search(data.consistency()));
         step("query", () -> milvus.query(data.consistency()));
-        if (bench.enabled()) {
-            record.bench(step("bench", () -> Bench.run(milvus, data.benchConsistency(), bench)));
+        if (harness.benchRepeat() > 0) {
+            record.bench(step("bench", () -> Bench.run(milvus, data.benchConsistency(), harness)));
         }
         step("delete", milvus::delete);
         try {
@@ -69,12 +48,12 @@ final class Scenario {
         } catch (MilvusClientException expected) {
             // Recorded on the expected_failure span (exception event, status ERROR); the run goes on.
         }
-        pause.after("expected_failure");
+        harness.afterStep("expected_failure");
         step("drop_collection", milvus::dropCollection);
         step("close", milvus::close);
     }
 
-    /** One step in its span; its failure becomes the run's, named after it. Then the pause, if it is this step's. */
+    /** One step in its span; its failure becomes the run's, named after it. Then the harness's hook. */
     private <T> T step(String name, Supplier<T> body) {
         T result;
         try {
@@ -84,7 +63,7 @@ final class Scenario {
         } catch (RuntimeException e) {
             throw new RunFailure("step " + name + " failed: " + RunFailure.oneLine(e), 1, e);
         }
-        pause.after(name);
+        harness.afterStep(name);
         return result;
     }
 
