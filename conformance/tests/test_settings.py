@@ -9,7 +9,7 @@ import json
 import pytest
 
 from conformance.approaches import find
-from conformance.tests.e2e import APPROACHES, run_client
+from conformance.tests.e2e import APPROACHES, run_client, text
 
 pytestmark = pytest.mark.e2e
 NOWHERE = "http://127.0.0.1:1"  # nothing listens: a client that got as far as connecting would say so
@@ -26,9 +26,9 @@ def test_a_bad_setting_is_one_line_and_exit_status_2(approach_id, variable, main
     value, line = BAD[variable]
     record_file = tmp_path / f"{approach.slug}.json"
     client = run_client(approach, record_file, MILVUS_URI=NOWHERE, **{variable: value})
-    assert client.returncode == 2, client.stderr[-2000:]
+    assert client.exit_status == 2, text(client.stderr)[-2000:]
     record = json.loads(record_file.read_text())
     assert (record["exit_status"], record["error"]) == (2, line)
-    said = [printed for printed in client.stderr.splitlines() if line in printed]
-    assert len(said) == 1 and said[0].endswith(line), client.stderr[-2000:]
-    assert "cannot reach Milvus" not in client.stdout + client.stderr
+    said = [printed for printed in client.stderr if line in printed]
+    assert len(said) == 1 and said[0].endswith(line), text(client.stderr)[-2000:]
+    assert "cannot reach Milvus" not in text(client.stdout + client.stderr)
