@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from conformance.approaches import Approach, BuildStep, ManifestError, languages, load_all
 from conformance.runs import RUNS_DIR  # DEMO_RUNS_DIR, the same for the clients and the suite
-from stack.stackctl import MILVUS_URI, OTLP_GRPC_ENDPOINT, milvus_token
+from stack.addresses import StackError, milvus_token, milvus_uri, otlp_grpc_endpoint, ports
 
 SCENARIO_FILE = ROOT / "conformance" / "scenario.json"
 STACK = [sys.executable, str(ROOT / "stack" / "stackctl.py")]
@@ -45,7 +45,9 @@ BUILD_TIMEOUT_S = 1800
 
 try:
     APPROACHES = load_all(ROOT)
-except ManifestError as error:
+    ports()  # a bad STACK_*_PORT named here in one line, not in a session's traceback
+    MILVUS_URI, OTLP_GRPC_ENDPOINT = milvus_uri(), otlp_grpc_endpoint()
+except (ManifestError, StackError) as error:
     sys.exit(f"nox: {error}")
 LANGUAGES = languages(APPROACHES)
 SCENARIO = json.loads(SCENARIO_FILE.read_text())

@@ -10,8 +10,8 @@ import pytest
 
 from conformance import report
 from conformance.approaches import Approach, load_all
-from conformance.jaeger import JAEGER_API_URL
 from conformance.runs import Run, load_scenario
+from stack.addresses import jaeger_api_url
 
 REPORTS_DIR = Path(os.environ.get("DEMO_REPORTS_DIR", Path(__file__).resolve().parent.parent / "reports"))
 
@@ -39,7 +39,7 @@ def conformance_results() -> Results:
 def pytest_terminal_summary(terminalreporter):
     if not _results.rows:
         return
-    paths = report.write(REPORTS_DIR, _results.rows, _results.runs, load_all(), load_scenario(), JAEGER_API_URL)
+    paths = report.write(REPORTS_DIR, _results.rows, _results.runs, load_all(), load_scenario(), jaeger_api_url())
     terminalreporter.section("conformance matrix")
     for approach, checks in _results.rows.items():
         outcomes = [c["outcome"] for c in checks.values()]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from conformance.approaches import Approach
 from conformance.spans import Span, Trace
+from stack.addresses import milvus_token  # the stack's file layout
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_FILE = ROOT / "conformance" / "scenario.json"
@@ -47,8 +48,6 @@ class Run:
 
 def known_secrets() -> list[str]:
     """The Milvus token the clients were given: MILVUS_TOKEN, else the embedded stack's token file."""
-    from stack.stackctl import milvus_token  # the stack's file layout, read only here
-
     token = os.environ.get("MILVUS_TOKEN") or milvus_token()
     return [token] if token else []
 

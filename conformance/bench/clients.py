@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stack.stackctl import milvus_token
+from stack.addresses import milvus_token
 
 RPCS = ("Search", "Query")  # the hot path's calls, in the order each iteration makes them
 # The hot path's bound when the bench ends it by stop(): far more than it ever runs.

@@ -10,7 +10,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from stack import stackctl
+from stack.addresses import MILVUS_VENV
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,7 +74,7 @@ def _pom(property_name: str) -> str:
 
 
 def versions() -> dict:
-    milvus = sorted(p.name for p in stackctl.MILVUS_VENV.glob("lib/python*/site-packages/milvus-*.dist-info"))
+    milvus = sorted(p.name for p in MILVUS_VENV.glob("lib/python*/site-packages/milvus-*.dist-info"))
     go_mod = ROOT / "go" / "go.mod"
     return {
         "milvus": milvus[0].removeprefix("milvus-").removesuffix(".dist-info") if milvus else "?",

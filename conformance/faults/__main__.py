@@ -5,10 +5,11 @@ stack's Milvus (the milvus_killed fault). Exit 1 when a bound was missed."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import io
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -16,27 +17,30 @@ from pathlib import Path
 from conformance.faults import FAULTS, Trial, describe, fault_rows, figures, kill_group, process
 from conformance.jaeger import Jaeger, JaegerUnreachable
 from conformance.runs import load_scenario
-from stack import stackctl
+from stack import supervisor
+from stack.addresses import StackError, milvus_token
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS_DIR = ROOT / ".runs" / "faults"
 REPORTS_DIR = Path(os.environ.get("DEMO_REPORTS_DIR", ROOT / "reports"))
 CLIENT_TIMEOUT_S = 180
-STACK_TIMEOUT_S = stackctl.MILVUS_START_TIMEOUT_S + stackctl.INSTALL_TIMEOUT_S + 60
 
 
 def say(message: str) -> None:
     print(f"[faults] {message}", flush=True)
 
 
-def stackctl_up() -> None:
-    command = [sys.executable, str(ROOT / "stack" / "stackctl.py"), "up"]
-    if subprocess.run(command, timeout=STACK_TIMEOUT_S, stdout=subprocess.DEVNULL).returncode != 0:
-        raise SystemExit("faults: `stack/stackctl.py up` failed; see its output with `nox -s up`")
+def stack_up() -> None:
+    """The stack's `up`, its progress not shown (it runs after every Milvus kill)."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            supervisor.up()
+    except StackError as error:
+        raise SystemExit(f"faults: the stack's `up` failed: {error}") from None
 
 
 def kill_milvus() -> None:
-    pgid = stackctl.running_pgid(stackctl.load_state(), "milvus")
+    pgid = supervisor.milvus_pgid()
     if not pgid:
         raise SystemExit("faults: no Milvus of the embedded stack to kill (is STACK_BACKEND=docker? not supported here)")
     kill_group(pgid)
@@ -46,7 +50,7 @@ def runner(client: dict, slug: str):
     def run(overrides: dict[str, str], on_line=None) -> process.Outcome:
         env = {**os.environ, **client["traced"]["env"], **overrides}
         env.pop("OTEL_SDK_DISABLED", None)
-        if token := stackctl.milvus_token():  # read at each run: a Milvus restart makes a new one
+        if token := milvus_token():  # read at each run: a Milvus restart makes a new one
             env["MILVUS_TOKEN"] = token
         record = RUNS_DIR / f"{slug}.json"
         env["DEMO_RUN_RECORD"] = str(record)
@@ -101,7 +105,7 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     spec = json.loads(args.clients.read_text())
     RUNS_DIR.mkdir(parents=True, exist_ok=True)
-    stackctl_up()
+    stack_up()
     jaeger = Jaeger()
     try:
         jaeger.check_reachable()
@@ -122,7 +126,7 @@ def main(argv: list[str]) -> int:
         if normal.exit_status != 0:
             say(f"{approach}: the normal run failed; its faults are not run")
             continue
-        trial = Trial(approach, normal, run, jaeger, scenario, kill_milvus, stackctl_up)
+        trial = Trial(approach, normal, run, jaeger, scenario, kill_milvus, stack_up)
         for name in args.faults:
             cell: dict = {}
             cell["problems"] = FAULTS[name].function(trial, cell)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from conformance.approaches import load_all
 from conformance.runs import load_scenario
-from stack import stackctl
+from stack.addresses import milvus_token, milvus_uri, otlp_grpc_endpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = load_scenario()
@@ -58,10 +58,10 @@ def run_client(approach, record_file: Path, **overrides: str) -> subprocess.Comp
     settings changed (any of them)."""
     env = {
         **os.environ,
-        "MILVUS_URI": stackctl.MILVUS_URI,
-        "MILVUS_TOKEN": stackctl.milvus_token() or "",
+        "MILVUS_URI": milvus_uri(),
+        "MILVUS_TOKEN": milvus_token() or "",
         "OTEL_SERVICE_NAME": approach.service_name(SCENARIO),
-        "OTEL_EXPORTER_OTLP_ENDPOINT": stackctl.OTLP_GRPC_ENDPOINT,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_grpc_endpoint(),
         "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",  # the Java agent's default is http/protobuf
         "DEMO_APPROACH": approach.name,
         "DEMO_RUN_RECORD": str(record_file),
