@@ -31,12 +31,14 @@ sys.path.insert(0, str(ROOT))
 from conformance.approaches import Approach, ManifestError, languages, load_all
 from conformance.build import build, build_chosen, name_known_approaches, require, write_constraints
 from conformance.runner import launch, run
+from stack.addresses import StackError, ports
 
 CLIENT_TIMEOUT_S = 600
 
 try:
     APPROACHES = load_all(ROOT)
-except ManifestError as error:
+    ports()  # a bad STACK_*_PORT named here in one line, not in a session's traceback
+except (ManifestError, StackError) as error:
     sys.exit(f"nox: {error}")
 LANGUAGES = languages(APPROACHES)
 name_known_approaches(APPROACHES)  # in nox's "Sessions not found" line

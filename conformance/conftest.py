@@ -7,8 +7,9 @@ import pytest
 
 from conformance import report
 from conformance.approaches import load_all
-from conformance.jaeger import JAEGER_API_URL
+from conformance.paths import REPORTS_DIR
 from conformance.runs import load_scenario
+from stack.addresses import jaeger_api_url
 
 RESULTS = pytest.StashKey[report.Results]()
 
@@ -26,7 +27,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     results = terminalreporter.config.stash[RESULTS]
     if not results.rows:
         return
-    paths = report.write(report.REPORTS_DIR, results.rows, results.runs, load_all(), load_scenario(), JAEGER_API_URL)
+    paths = report.write(REPORTS_DIR, results.rows, results.runs, load_all(), load_scenario(), jaeger_api_url())
     terminalreporter.section("conformance matrix")
     for line in report.summary(results.rows):
         terminalreporter.write_line(line)

@@ -9,7 +9,7 @@ import requests
 
 from conformance.runs import Run
 from conformance.spans import SERVER, Span, Trace, root_span, server_child, traces_from_jaeger
-from stack.stackctl import JAEGER_API_URL  # the variable and its default, shared with the stack
+from stack.addresses import jaeger_api_url  # the variable and its default, shared with the stack
 
 REQUEST_TIMEOUT_S = 10
 
@@ -19,8 +19,8 @@ class JaegerUnreachable(Exception):
 
 
 class Jaeger:
-    def __init__(self, base_url: str = JAEGER_API_URL):
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, base_url: str | None = None):
+        self.base_url = (base_url or jaeger_api_url()).rstrip("/")
 
     def _get(self, path: str, **params) -> requests.Response:
         url = f"{self.base_url}{path}"

@@ -25,7 +25,7 @@ from pathlib import Path
 from conformance.approaches import Approach
 from conformance.paths import SCENARIO_FILE
 from conformance.runs import load_scenario, record_path
-from stack.stackctl import MILVUS_URI, OTLP_GRPC_ENDPOINT, milvus_token
+from stack.addresses import milvus_token, milvus_uri, otlp_grpc_endpoint
 
 # What a client never inherits from the caller: the contract's settings (OTEL_*) and the
 # demo's (DEMO_*) come from the purpose alone, MILVUS_TOKEN from token(), and the runtimes'
@@ -49,9 +49,9 @@ def settings(approach: Approach, scenario: dict, environ: Mapping[str, str] = os
     """What every client gets (conformance/APPROACHES.md), then the approach's own env."""
     secret = token(environ)
     return {
-        "MILVUS_URI": MILVUS_URI,
+        "MILVUS_URI": milvus_uri(),
         "OTEL_SERVICE_NAME": approach.service_name(scenario),
-        "OTEL_EXPORTER_OTLP_ENDPOINT": OTLP_GRPC_ENDPOINT,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_grpc_endpoint(),
         "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
         "DEMO_APPROACH": approach.name,
         "DEMO_SCENARIO": str(SCENARIO_FILE),

@@ -1,6 +1,6 @@
 """Gives the demo a new Milvus user with a random password, and drops the old one.
 
-Run by stackctl.py with the Milvus venv's Python when the stored token no longer works
+Run by milvus_user.py with the Milvus venv's Python when the stored token no longer works
 (a fresh Milvus, lost data) and on `stackctl.py rotate`:
 `python milvus_auth.py URI TOKEN_FILE ROOT_PASSWORD_FILE`. Authorization is on
 (milvus_standalone.py). Root's well-known default password is replaced by a random one

@@ -1,6 +1,6 @@
 """Runs the Milvus standalone binary of PyPI's `milvus` package on its usual ports.
 
-Started by stackctl.py with the Python of the venv that has `milvus` installed:
+Started by backends/embedded.py with the Python of the venv that has `milvus` installed:
 `python milvus_standalone.py DATA_DIR`.
 
 The package's own `milvus-server` command tests each port by binding it without
@@ -9,7 +9,7 @@ that test fails, and it silently moves Milvus to the next port (health on 9092,
 say). Milvus itself (Go) binds with SO_REUSEADDR, so the same test is done here
 that way, and the client port is fixed: a port really taken fails the start.
 
-Ports come from stackctl.py's STACK_*_PORT variables. The client, health and etcd
+Ports come from the STACK_*_PORT variables (addresses.py). The client, health and etcd
 ports are fixed; Milvus's internal gRPC ports (the template's other `*_port` keys:
 root/query/data/index coordinators and nodes, the proxy's internal port) are left to
 the package, which takes the first free one from each default, so a second stack

@@ -41,15 +41,7 @@ from conformance.bench.jaeger import check_untraced, measure_visibility
 from conformance.bench.machine import machine, versions
 from conformance.bench.profile import profile
 from conformance.bench.rotation import Mode, rotate, scenario_copy, service
-from conformance.bench.stack import (
-    STACK_UP_TIMEOUT_S,
-    StackChanged,
-    StackCommandFailed,
-    check_stack,
-    stack_identity,
-    stack_starts,
-    stackctl_command,
-)
+from conformance.bench.stack import StackChanged, StackCommandFailed, check_stack, stack_command, stack_identity, stack_starts
 from conformance.jaeger import Jaeger, JaegerUnreachable
 from conformance.paths import REPORTS_DIR, RUNS_DIR, SCENARIO_FILE
 from conformance.runner import launch
@@ -277,7 +269,7 @@ def main(argv: list[str]) -> int:
     )
     failures: list[str] = []
     report["stack"] = {} if args.no_stack_starts else stack_starts(args.warm_starts, say)
-    stackctl_command("up", STACK_UP_TIMEOUT_S)  # reuses a healthy stack
+    stack_command("up")  # reuses a healthy stack
     stack = stack_identity()
     jaeger = Jaeger()
     jaeger.check_reachable()

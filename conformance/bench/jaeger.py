@@ -9,8 +9,9 @@ from collections.abc import Callable
 import requests
 
 from conformance.bench.clients import Client
-from conformance.jaeger import JAEGER_API_URL, Jaeger, complete
+from conformance.jaeger import Jaeger, complete
 from conformance.spans import SERVER, traces_from_jaeger
+from stack.addresses import jaeger_api_url
 
 ROOT_VISIBLE_TIMEOUT_S = 30
 COMPLETE_TIMEOUT_S = 120
@@ -19,7 +20,7 @@ SERVER_SEARCH_OPERATION = "milvus.proto.milvus.MilvusService/Search"
 
 
 def raw_traces(**params) -> list:
-    response = requests.get(f"{JAEGER_API_URL}/api/traces", params=params, timeout=30)
+    response = requests.get(f"{jaeger_api_url()}/api/traces", params=params, timeout=30)
     if response.status_code == 404:
         return []
     response.raise_for_status()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from conformance import ecosystems
 from conformance.approaches import languages, load_all
-from stack import stackctl
+from stack.addresses import MILVUS_VENV
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +52,7 @@ def _output(*command: str) -> str:
 def versions() -> dict:
     """Milvus's and Jaeger's, then each language's runtime and packages as its folder's
     [versions] names them (approaches.toml), read by its ecosystem."""
-    milvus = sorted(p.name for p in stackctl.MILVUS_VENV.glob("lib/python*/site-packages/milvus-*.dist-info"))
+    milvus = sorted(p.name for p in MILVUS_VENV.glob("lib/python*/site-packages/milvus-*.dist-info"))
     found = {
         "milvus": milvus[0].removeprefix("milvus-").removesuffix(".dist-info") if milvus else "?",
         "jaeger": ecosystems.go_mod(ROOT / "stack" / "jaeger", "github.com/jaegertracing/jaeger"),

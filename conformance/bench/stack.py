@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from conformance.bench import stats as bench
-from stack import stackctl
+from stack import supervisor
+from stack.addresses import MILVUS_DATA, StackError
 
-ROOT = Path(__file__).resolve().parents[2]
-STACK_DOWN_TIMEOUT_S = 180
-STACK_UP_TIMEOUT_S = stackctl.JAEGER_BUILD_TIMEOUT_S + stackctl.INSTALL_TIMEOUT_S + stackctl.MILVUS_START_TIMEOUT_S + 60
+COMMANDS = {"up": supervisor.up, "down": supervisor.down}
 
 
 class StackChanged(Exception):
@@ -24,7 +20,7 @@ class StackChanged(Exception):
 
 
 class StackCommandFailed(Exception):
-    """A stackctl command the bench needs failed; one line."""
+    """A stack command the bench needs failed; one line."""
 
 
 def load_1m() -> float:
@@ -33,51 +29,52 @@ def load_1m() -> float:
 
 def stack_identity() -> dict:
     """The process groups of the running stack: they change when someone restarts it."""
-    state = stackctl.load_state()
-    return {name: state.get(name, {}).get("pgid") for name in ("jaeger", "milvus")}
+    return {name: record.get("pgid") for name, record in supervisor.last_start().items()}
 
 
 def check_stack(expected: dict) -> None:
     """Figures from before and after a restart do not mix: stop when the stack changed under us."""
     now = stack_identity()
-    if now != expected or not all(component.healthy() for component in stackctl.COMPONENTS):
+    if now != expected or not supervisor.healthy():
         raise StackChanged(
             f"the stack was stopped or restarted during the bench (process groups {expected} -> {now}); "
             "is another session using it? Rerun when it is alone"
         )
 
 
-def stackctl_command(command: str, timeout_s: float) -> float:
-    """Run `stackctl.py command` with its output shown; its wall time in s."""
+def stack_command(command: str) -> float:
+    """The stack's `up` or `down`, in this process with its output shown; its wall time in s.
+    Each of its steps has its own time limit."""
     started = time.monotonic()
-    result = subprocess.run([sys.executable, str(ROOT / "stack" / "stackctl.py"), command], check=False, timeout=timeout_s)
-    if result.returncode != 0:
-        raise StackCommandFailed(f"`stack/stackctl.py {command}` failed with exit code {result.returncode}")
+    try:
+        COMMANDS[command]()
+    except StackError as error:
+        raise StackCommandFailed(f"stack {command}: {error}") from None
     return round(time.monotonic() - started, 2)
 
 
 def timed_start(cold: bool, say: Callable[[str], None]) -> dict:
-    stackctl_command("down", STACK_DOWN_TIMEOUT_S)
+    stack_command("down")
     if cold:
-        say(f"removing {stackctl.MILVUS_DATA} for a cold start")
-        shutil.rmtree(stackctl.MILVUS_DATA, ignore_errors=True)
+        say(f"removing {MILVUS_DATA} for a cold start")
+        shutil.rmtree(MILVUS_DATA, ignore_errors=True)
     load = load_1m()
-    total = stackctl_command("up", STACK_UP_TIMEOUT_S)
-    state = stackctl.load_state()
+    total = stack_command("up")
+    started = supervisor.last_start()
     start = {
-        "jaeger_s": state.get("jaeger", {}).get("ready_after_s"),
-        "milvus_s": state.get("milvus", {}).get("ready_after_s"),
+        "jaeger_s": started["jaeger"].get("ready_after_s"),
+        "milvus_s": started["milvus"].get("ready_after_s"),
         "total_s": total,
         "load_1m_before": load,
     }
     if cold:
         # The `milvus` package unpacks its binaries into the data folder first: the newest file there marks the end.
         unpacked = (
-            [p.stat().st_mtime for p in (stackctl.MILVUS_DATA / "bin").iterdir()]
-            if (stackctl.MILVUS_DATA / "bin").exists()
+            [p.stat().st_mtime for p in (MILVUS_DATA / "bin").iterdir()]
+            if (MILVUS_DATA / "bin").exists()
             else []
         )
-        milvus_started = state.get("milvus", {}).get("started_at")
+        milvus_started = started["milvus"].get("started_at")
         if unpacked and milvus_started:
             start["milvus_unpack_s"] = round(max(unpacked) - milvus_started, 2)
     say(f"stack {'cold' if cold else 'warm'} start: jaeger {start['jaeger_s']} s, milvus {start['milvus_s']} s, `up` {total} s")
@@ -85,7 +82,7 @@ def timed_start(cold: bool, say: Callable[[str], None]) -> dict:
 
 
 def stack_starts(warm: int, say: Callable[[str], None]) -> dict:
-    if stackctl.backend() != "embedded":
+    if supervisor.backend() != "embedded":
         say("STACK_BACKEND is not embedded: no stack start figures")
         return {}
     say(f"stack: 1 cold start (fresh Milvus data folder) and {warm} warm starts; each one stops the stack first")

@@ -9,9 +9,10 @@ The approaches must be built (the nox session builds the ones it is given)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import io
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -20,14 +21,14 @@ from conformance.approaches import Approach, ManifestError, load_all, select
 from conformance.faults import FAULTS, Trial, describe, kill_group
 from conformance.faults.table import markdown
 from conformance.jaeger import Jaeger, JaegerUnreachable
-from conformance.paths import REPORTS_DIR, ROOT, RUNS_DIR
+from conformance.paths import REPORTS_DIR, RUNS_DIR
 from conformance.runner import Outcome, launch, run
 from conformance.runs import load_scenario
-from stack import stackctl
+from stack import supervisor
+from stack.addresses import StackError
 
 FAULTS_RUNS_DIR = RUNS_DIR / "faults"
 CLIENT_TIMEOUT_S = 180
-STACK_TIMEOUT_S = stackctl.MILVUS_START_TIMEOUT_S + stackctl.INSTALL_TIMEOUT_S + 60
 
 
 class StackUnusable(Exception):
@@ -38,14 +39,17 @@ def say(message: str) -> None:
     print(f"[faults] {message}", flush=True)
 
 
-def stackctl_up() -> None:
-    command = [sys.executable, str(ROOT / "stack" / "stackctl.py"), "up"]
-    if subprocess.run(command, timeout=STACK_TIMEOUT_S, stdout=subprocess.DEVNULL).returncode != 0:
-        raise StackUnusable("`stack/stackctl.py up` failed; see its output with `nox -s up`")
+def stack_up() -> None:
+    """The stack's `up`, its progress not shown (it runs after every Milvus kill)."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            supervisor.up()
+    except StackError as error:
+        raise StackUnusable(f"the stack's `up` failed: {error}") from None
 
 
 def kill_milvus() -> None:
-    pgid = stackctl.running_pgid(stackctl.load_state(), "milvus")
+    pgid = supervisor.milvus_pgid()
     if not pgid:
         raise StackUnusable("no Milvus of the embedded stack to kill (is STACK_BACKEND=docker? not supported here)")
     kill_group(pgid)
@@ -81,7 +85,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    stackctl_up()
+    stack_up()
     jaeger = Jaeger()
     jaeger.check_reachable()
     scenario = load_scenario()
@@ -99,7 +103,7 @@ def main(argv: list[str]) -> int:
         if normal.exit_status != 0:
             say(f"{approach}: the normal run failed; its faults are not run")
             continue
-        trial = Trial(normal, run_client, jaeger, scenario, kill_milvus, stackctl_up)
+        trial = Trial(normal, run_client, jaeger, scenario, kill_milvus, stack_up)
         for name in args.faults:
             cell: dict = {}
             cell["problems"] = FAULTS[name].function(trial, cell)

@@ -9,15 +9,12 @@ unit-tested on the recorded traces."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.approaches import Approach
 from conformance.report import html, markdown, model
 from conformance.runs import Run
-
-REPORTS_DIR = Path(os.environ.get("DEMO_REPORTS_DIR", Path(__file__).resolve().parents[2] / "reports"))
 
 
 @dataclass

@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 
 from conformance.tests.e2e import nox_on_path, run_nox, stack_command, without_pythonpath
-from stack import stackctl
+from stack.components import MILVUS_START_TIMEOUT_S
+from stack.installs import JAEGER_BUILD_TIMEOUT_S
 
 
 @pytest.fixture(scope="session")
 def stack():
     """Starts the stack; stops it at the end unless it was running before. Yields whether it was."""
     was_running = stack_command("status", 60) == 0
-    assert stack_command("up", stackctl.JAEGER_BUILD_TIMEOUT_S + stackctl.MILVUS_START_TIMEOUT_S + 60) == 0
+    assert stack_command("up", JAEGER_BUILD_TIMEOUT_S + MILVUS_START_TIMEOUT_S + 60) == 0
     yield was_running
     if not was_running:
         stack_command("down", 120)

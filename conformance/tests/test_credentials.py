@@ -12,7 +12,7 @@ import pytest
 from conformance.approaches import find
 from conformance.runner import Outcome
 from conformance.tests.e2e import APPROACHES, run_client, text
-from stack import stackctl
+from stack.addresses import milvus_token, port
 
 pytestmark = pytest.mark.e2e
 # Every approach: the 24 runs take about 26 s here (2 cores), most of it the JVMs' and Node's starts.
@@ -28,7 +28,7 @@ PASSWORD = "s3cret-pw"
 @pytest.fixture(scope="module")
 def token(main_job):
     """The stack's token; the main job has built every client."""
-    token = stackctl.milvus_token()
+    token = milvus_token()
     assert token, "the stack makes the demo's Milvus user at its first start"
     return token
 
@@ -75,8 +75,7 @@ def test_no_token_is_named_as_missing(approach_id, token, tmp_path):
 @pytest.mark.parametrize("approach_id", TRIED)
 def test_a_uri_with_a_password_is_never_echoed(approach_id, token, tmp_path):
     approach = find(APPROACHES, approach_id)
-    port = stackctl.PORTS["STACK_MILVUS_PORT"]
-    client, record, said = run(approach, tmp_path, MILVUS_URI=f"http://demo:{PASSWORD}@127.0.0.1:{port}")
+    client, record, said = run(approach, tmp_path, MILVUS_URI=f"http://demo:{PASSWORD}@127.0.0.1:{port('STACK_MILVUS_PORT')}")
     assert_says(client, record, MALFORMED, 2)
     assert UNREACHABLE not in said
     for secret in (PASSWORD, token, token.split(":", 1)[1]):

@@ -26,8 +26,11 @@ from conformance.tests.e2e import (
     text,
     without_pythonpath,
 )
-from stack import stackctl
+from stack.addresses import MILVUS_TOKEN_FILE, etcd_url, milvus_token
+from stack.components import MILVUS_START_TIMEOUT_S, components, jaeger, milvus
 from stack.milvus_sessions import session_keys
+from stack.milvus_user import milvus_answer
+from stack.processes import port_holder, stray_groups
 
 pytestmark = pytest.mark.e2e
 
@@ -96,7 +99,7 @@ def test_faults_stay_within_bounds(stack, tmp_path):
         assert result["faults"]["milvus_killed"]["next_run_exit_status"] == 0
         assert "flush" in result["faults"]["milvus_killed"]["steps_exported"]
     assert returncode == 0, output[-3000:]
-    assert stackctl.MILVUS.healthy()
+    assert milvus().healthy()
 
 
 def test_quick_bench_cuts_every_approachs_blocks_and_proves_the_untraced_clients(stack, tmp_path):
@@ -147,7 +150,7 @@ CAPTURE_AUTHORIZATION = {"OTEL_INSTRUMENTATION_GRPC_CLIENT_REQUEST_METADATA_INCL
 
 def test_capturing_grpc_metadata_leaks_the_token_and_no_credentials_names_it(main_job, tmp_path):
     approach = find(APPROACHES, "java/agent")
-    token = stackctl.milvus_token()
+    token = milvus_token()
     assert token, "the stack makes a Milvus user at each start"
     record_file = tmp_path / "java.json"
     client = run_client(approach, record_file, **CAPTURE_AUTHORIZATION)
@@ -166,12 +169,12 @@ def test_capturing_grpc_metadata_leaks_the_token_and_no_credentials_names_it(mai
 def test_rotate_makes_a_new_user_and_drops_the_old_one(main_job, tmp_path):
     """`stackctl.py rotate`: a new user and password, private; the old token is refused from then on."""
     approach = find(APPROACHES, "go/otelgrpc")
-    old = stackctl.milvus_token()
+    old = milvus_token()
     rotated = subprocess.run([*STACKCTL, "rotate"], capture_output=True, text=True, timeout=360)
     assert rotated.returncode == 0, rotated.stderr[-2000:]
-    new = stackctl.milvus_token()
+    new = milvus_token()
     assert new and new.split(":")[0] != old.split(":")[0] and new.split(":")[1] != old.split(":")[1]
-    assert stackctl.MILVUS_TOKEN_FILE.stat().st_mode & 0o777 == 0o600
+    assert MILVUS_TOKEN_FILE.stat().st_mode & 0o777 == 0o600
     assert new.split(":")[1] not in rotated.stdout + rotated.stderr
     works = run_client(approach, tmp_path / "new.json")
     assert works.exit_status == 0, text(works.stderr)[-2000:]
@@ -182,18 +185,18 @@ def test_rotate_makes_a_new_user_and_drops_the_old_one(main_job, tmp_path):
 
 def test_up_replaces_a_token_that_no_longer_works(main_job, tmp_path):
     """A stored token that Milvus refuses (here: a wrong password) is not kept: `up` makes a new user."""
-    user = stackctl.milvus_token().split(":")[0]
-    stackctl.MILVUS_TOKEN_FILE.write_text(f"{user}:not-its-password")
-    assert stackctl.milvus_answer(stackctl.milvus_token()) == "refused"
+    user = milvus_token().split(":")[0]
+    MILVUS_TOKEN_FILE.write_text(f"{user}:not-its-password")
+    assert milvus_answer(milvus_token()) == "refused"
     assert stack_command("up", 360) == 0
-    assert stackctl.milvus_token().split(":")[0] != user and stackctl.milvus_answer(stackctl.milvus_token()) == "serves"
+    assert milvus_token().split(":")[0] != user and milvus_answer(milvus_token()) == "serves"
     works = run_client(find(APPROACHES, "go/otelgrpc"), tmp_path / "new.json")
     assert works.exit_status == 0, text(works.stderr)[-2000:]
 
 
 def assert_nothing_left() -> None:
-    assert stackctl.stray_groups() == set()
-    taken = {port: stackctl.port_holder(port) for c in stackctl.COMPONENTS for port in c.ports}
+    assert stray_groups() == set()
+    taken = {port: port_holder(port) for c in components() for port in c.ports}
     assert {port: holder for port, holder in taken.items() if holder} == {}
     assert stack_command("status", 60) == 3
 
@@ -201,8 +204,8 @@ def assert_nothing_left() -> None:
 def test_three_up_down_cycles_leave_nothing_and_keep_the_ports(stack):
     if stack:
         pytest.skip("the stack was running before the tests; leaving it as found")
-    token = stackctl.milvus_token()
-    sessions = session_keys(stackctl.ETCD_URL)
+    token = milvus_token()
+    sessions = session_keys(etcd_url())
     assert len(sessions) >= 5, sessions  # its coordinators and nodes: 8 in Milvus 2.3.5
     down = subprocess.run([*STACKCTL, "down"], capture_output=True, text=True, timeout=120)
     assert down.returncode == 0, down.stderr
@@ -211,8 +214,8 @@ def test_three_up_down_cycles_leave_nothing_and_keep_the_ports(stack):
     assert_nothing_left()
     # Right after a stop the old connections are in TIME_WAIT: Milvus must still get its ports.
     for _ in range(3):
-        assert stack_command("up", stackctl.MILVUS_START_TIMEOUT_S + 60) == 0
-        assert stackctl.MILVUS.healthy() and stackctl.JAEGER.healthy()
-        assert stackctl.milvus_token() == token, "a warm start keeps the demo's Milvus user"
+        assert stack_command("up", MILVUS_START_TIMEOUT_S + 60) == 0
+        assert milvus().healthy() and jaeger().healthy()
+        assert milvus_token() == token, "a warm start keeps the demo's Milvus user"
         assert stack_command("down", 120) == 0
         assert_nothing_left()

@@ -15,6 +15,7 @@ import pytest
 from conformance import report
 from conformance.approaches import load_all
 from conformance.checks import CHECKS, Subject, evaluate_all
+from conformance.paths import REPORTS_DIR
 from conformance.report import html, markdown, model, waterfall
 from conformance.runs import Run, load_scenario
 from conformance.spans import traces_from_jaeger
@@ -259,7 +260,7 @@ return [...document.querySelectorAll('svg.waterfall')].map(svg => ({
 
 def test_html_draws_a_waterfall_per_approach_in_chromium(runs):
     """Writes the recorded runs' report to reports/recorded/ and screenshots it there."""
-    out = report.REPORTS_DIR / "recorded"
+    out = REPORTS_DIR / "recorded"
     report.write(out, results_of(runs), runs, APPROACHES, SCENARIO, JAEGER)
     screenshot = out / "conformance.png"
     with headless_chromium() as browser:

@@ -13,7 +13,7 @@ from conformance import runner
 from conformance.approaches import Approach, find, load_all
 from conformance.paths import RUNS_DIR, SCENARIO_FILE
 from conformance.runner import Launch, inherited, launch, run
-from stack.stackctl import MILVUS_URI, OTLP_GRPC_ENDPOINT
+from stack.addresses import milvus_uri, otlp_grpc_endpoint
 
 CALLER = {
     "PATH": "/usr/bin:/bin",
@@ -61,10 +61,10 @@ def test_the_normal_run_gets_the_settings_of_every_client(tmp_path, token_file):
     assert client.env == {
         "PATH": "/usr/bin:/bin",
         "HOME": "/home/someone",
-        "MILVUS_URI": MILVUS_URI,
+        "MILVUS_URI": milvus_uri(),
         "MILVUS_TOKEN": "file:token",
         "OTEL_SERVICE_NAME": "milvus-client-demo-one",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": OTLP_GRPC_ENDPOINT,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_grpc_endpoint(),
         "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
         "OTEL_TRACES_EXPORTER": "otlp",
         "DEMO_APPROACH": "one",

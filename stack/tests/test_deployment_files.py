@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stack import stackctl
+from stack.installs import ensure_jaeger_built
 
 STACK_DIR = Path(__file__).resolve().parent.parent
 COMPOSE = STACK_DIR / "docker-compose.yaml"
@@ -32,7 +32,7 @@ def compose_errors(path: Path) -> str | None:
 
 def jaeger_errors(path: Path) -> str | None:
     env = {"PATH": "/usr/bin:/bin", "OPENSEARCH_URL": "http://opensearch:9200"}
-    validate = [stackctl.ensure_jaeger_built(), "validate", "--config", path]
+    validate = [ensure_jaeger_built(), "validate", "--config", path]
     result = subprocess.run(validate, capture_output=True, text=True, env=env, timeout=120)
     return None if result.returncode == 0 else result.stdout + result.stderr
 

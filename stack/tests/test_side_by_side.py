@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from stack import stackctl
+from stack.addresses import JAEGER_BIN, PORT_DEFAULTS
+from stack.processes import port_holder, stray_groups
 from stack.tests.ports import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,13 +46,13 @@ def outcomes(reports: Path) -> dict[str, dict[str, str]]:
 def other_stack(tmp_path_factory):
     """The environment of a stack with its own state dir and free ports; stopped at the end."""
     state = tmp_path_factory.mktemp("stack")
-    if stackctl.JAEGER_BIN.exists():  # the shared stack's build: saves minutes of `go build`
+    if JAEGER_BIN.exists():  # the shared stack's build: saves minutes of `go build`
         (state / "bin").mkdir()
-        for built in (stackctl.JAEGER_BIN, stackctl.JAEGER_BIN.with_suffix(".sha256")):
+        for built in (JAEGER_BIN, JAEGER_BIN.with_suffix(".sha256")):
             shutil.copy2(built, state / "bin")
     pointing_elsewhere = ("MILVUS_URI", "MILVUS_TOKEN", "OTEL_EXPORTER_OTLP_ENDPOINT", "JAEGER_API_URL", "STACK_BACKEND")
     env = {key: value for key, value in os.environ.items() if key not in pointing_elsewhere}
-    env.update(zip(stackctl.PORTS, map(str, free_ports(len(stackctl.PORTS)))))
+    env.update(zip(PORT_DEFAULTS, map(str, free_ports(len(PORT_DEFAULTS)))))
     env.update(STACK_STATE_DIR=str(state), DEMO_RUNS_DIR=str(state / "runs"))
     yield env
     subprocess.run([sys.executable, "stack/stackctl.py", "down"], cwd=ROOT, env=env, timeout=120)
@@ -82,7 +83,6 @@ def test_traces_survive_a_restart(other_stack, tmp_path):
 def test_down_leaves_nothing(other_stack):
     run([sys.executable, "stack/stackctl.py", "down"], other_stack)
     state = Path(other_stack["STACK_STATE_DIR"])
-    ours = [pid for pid in stackctl._all_pids() if stackctl._cmdline(pid).startswith(f"{state}{os.sep}")]
-    assert ours == []
-    assert [port for variable in stackctl.PORTS if stackctl.port_holder(port := int(other_stack[variable]))] == []
+    assert stray_groups(state) == set()
+    assert [port for variable in PORT_DEFAULTS if port_holder(port := int(other_stack[variable]))] == []
     assert not (state / "state.json").exists()

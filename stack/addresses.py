@@ -1,0 +1,101 @@
+"""Where the stack listens, where its files are, and where the clients and the suite find
+it: every value from the environment, with this machine's stack as the default.
+
+Standard library only. Importing reads only STACK_STATE_DIR; a port is read where it
+is asked for, so a bad STACK_*_PORT raises StackError there and never exits.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+STACK_DIR = Path(__file__).resolve().parent
+STATE_DIR = Path(os.environ.get("STACK_STATE_DIR", STACK_DIR.parent / ".stack")).resolve()
+STATE_FILE = STATE_DIR / "state.json"
+LOG_DIR = STATE_DIR / "logs"
+MILVUS_VENV = STATE_DIR / "milvus-venv"
+MILVUS_DATA = STATE_DIR / "milvus-data"
+MILVUS_TOKEN_FILE = STATE_DIR / "milvus-token"  # user:password of the demo's user, mode 0600
+MILVUS_ROOT_PASSWORD_FILE = STATE_DIR / "milvus-root-password"
+JAEGER_BIN = STATE_DIR / "bin" / "jaeger"
+JAEGER_DATA = STATE_DIR / "jaeger-data"  # Badger's files: traces outlive a restart (TTL in config.yaml)
+
+HOST = "127.0.0.1"  # where the embedded stack listens
+
+# The embedded (and docker) stack's ports, each moved by its variable so that two
+# stacks run side by side. They reach Jaeger's config.yaml, milvus_standalone.py and
+# docker-compose.yaml under the same names (port_env()). Milvus's internal gRPC ports
+# move by themselves (milvus_standalone.py).
+PORT_DEFAULTS = {
+    "STACK_MILVUS_PORT": 19530,
+    "STACK_MILVUS_HEALTH_PORT": 9091,
+    "STACK_ETCD_PORT": 2379,
+    "STACK_ETCD_PEER_PORT": 2380,
+    "STACK_OTLP_GRPC_PORT": 4317,
+    "STACK_OTLP_HTTP_PORT": 4318,
+    "STACK_JAEGER_QUERY_PORT": 16686,
+    "STACK_JAEGER_GRPC_PORT": 16685,
+}
+
+class StackError(Exception):
+    """A problem the user can act on; printed as one line."""
+
+
+def port(variable: str) -> int:
+    value = os.environ.get(variable, str(PORT_DEFAULTS[variable]))
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise StackError(f"{variable}={value!r} is not a TCP port number")
+    return int(value)
+
+
+def ports() -> dict[str, int]:
+    """Every port variable with its value; the first bad one raises."""
+    return {variable: port(variable) for variable in PORT_DEFAULTS}
+
+
+def port_env() -> dict:
+    """The environment with every stack port variable set, as the stack's processes read them."""
+    return {**os.environ, **{variable: str(value) for variable, value in ports().items()}}
+
+
+def _local(variable: str, default: Callable[[], str]) -> str:
+    """The variable as set, else this stack's address (its port read only then)."""
+    return os.environ[variable] if variable in os.environ else default()
+
+
+# Where the clients send and the suite reads: this stack unless set, or any Milvus + Jaeger.
+
+
+def local_milvus_uri() -> str:
+    """The Milvus we start, whatever MILVUS_URI says."""
+    return f"http://{HOST}:{port('STACK_MILVUS_PORT')}"
+
+
+def milvus_uri() -> str:
+    return _local("MILVUS_URI", local_milvus_uri)
+
+
+def otlp_grpc_endpoint() -> str:
+    return _local("OTEL_EXPORTER_OTLP_ENDPOINT", lambda: f"http://{HOST}:{port('STACK_OTLP_GRPC_PORT')}")
+
+
+def jaeger_api_url() -> str:
+    return _local("JAEGER_API_URL", lambda: f"http://{HOST}:{port('STACK_JAEGER_QUERY_PORT')}")
+
+
+def etcd_url() -> str:
+    """Milvus's embedded etcd."""
+    return f"http://{HOST}:{port('STACK_ETCD_PORT')}"
+
+
+def milvus_token() -> str | None:
+    """The clients' MILVUS_TOKEN for our own stack; None before its first start, and for an
+    external Milvus (whose token the user gives as MILVUS_TOKEN)."""
+    if os.environ.get("STACK_BACKEND") == "external":
+        return None
+    try:
+        return MILVUS_TOKEN_FILE.read_text().strip() or None
+    except FileNotFoundError:
+        return None

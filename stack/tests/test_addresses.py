@@ -1,0 +1,49 @@
+"""Import safety: a bad STACK_*_PORT never ends the process that imports the stack's
+modules; it is one clear error where the port is used, and one line from the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stack import addresses, supervisor
+from stack.addresses import StackError
+
+ROOT = Path(__file__).resolve().parents[2]
+BAD_PORT = "STACK_MILVUS_PORT='abc' is not a TCP port number"
+
+
+def test_importing_every_module_with_a_bad_port_does_not_exit(tmp_path):
+    modules = "stack.addresses, stack.supervisor, stack.stackctl, conformance.jaeger, conformance.runs"
+    env = {"PATH": "/usr/bin:/bin", "STACK_MILVUS_PORT": "abc", "STACK_STATE_DIR": str(tmp_path)}
+    code = f"import {modules}; print('imported')"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "imported\n", "")
+
+
+def test_a_bad_port_raises_one_line_where_it_is_used(monkeypatch):
+    monkeypatch.setenv("STACK_MILVUS_PORT", "abc")
+    monkeypatch.delenv("STACK_BACKEND", raising=False)
+    for use in (lambda: addresses.port("STACK_MILVUS_PORT"), addresses.ports, addresses.local_milvus_uri, supervisor.status):
+        with pytest.raises(StackError) as raised:
+            use()
+        assert str(raised.value) == BAD_PORT
+
+
+def test_a_bad_port_that_is_not_used_is_not_read(monkeypatch):
+    monkeypatch.setenv("STACK_MILVUS_PORT", "abc")
+    monkeypatch.setenv("MILVUS_URI", "http://milvus.example:19530")
+    assert addresses.milvus_uri() == "http://milvus.example:19530"
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "65536", "-1", ""])
+def test_the_cli_names_a_bad_port_in_one_line_and_starts_nothing(value, tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "STACK_MILVUS_PORT": value, "STACK_STATE_DIR": str(tmp_path)}
+    stackctl = ROOT / "stack" / "stackctl.py"
+    result = subprocess.run([sys.executable, stackctl, "up"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"stack: error: STACK_MILVUS_PORT={value!r} is not a TCP port number"]
+    assert result.stdout == "" and list(tmp_path.iterdir()) == []
