@@ -3,7 +3,7 @@
 nox                          stack + every approach + conformance (the main job)
 nox -l                       every session, one per approach
 nox -s python conformance    one language's approaches, then the suite
-nox -s "python(approach='zero-code')"    one approach
+nox -s "python(approach='sdk')"    one approach
 nox -s up | down | status    the shared Milvus + Jaeger stack
 nox -s tests                 the project's own tests (unit and end-to-end)
 nox -s tests -- -m "not e2e"    only the fast ones
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from conformance.approaches import Approach, ManifestError, languages, load_all
-from conformance.build import build, build_chosen, name_known_approaches, require, write_constraints
+from conformance.build import build, build_chosen, name_known_approaches, run_unit_tests, write_constraints
 from conformance.runner import launch, run
 from stack.addresses import StackError, ports
 
@@ -116,7 +116,7 @@ def bench(session: nox.Session) -> None:
 def faults(session: nox.Session) -> None:
     """Every approach when its collector or its Milvus fails (kills and restarts Milvus).
 
-    Options: `nox -s faults -- --help`; `--approaches python/sdk,go/otelgrpc` runs some of them."""
+    Options: `nox -s faults -- --help`; `--approaches <language>/<approach>,...` runs some of them."""
     session.install("-r", "conformance/requirements.txt")
     build_chosen(session, APPROACHES)
     session.run("python", "-m", "conformance.faults", *session.posargs)
@@ -155,8 +155,5 @@ def tests(session: nox.Session) -> None:
     # selenium drives Debian's chromium + chromium-driver for the report's browser test.
     # check-jsonschema checks stack/docker-compose.yaml against the Compose spec.
     session.install("-r", "conformance/requirements.txt", "pyyaml", "nox", "selenium", "check-jsonschema")
-    require(session, "go")
-    with session.chdir(ROOT / "go"):
-        session.run("go", "vet", "./...", external=True)
-        session.run("go", "test", "./...", external=True)
+    run_unit_tests(session, APPROACHES)  # each language's own (unit_tests in its approaches.toml)
     session.run("pytest", "conformance/tests", "stack/tests", "-v", "-rfs", "-p", "no:cacheprovider", *session.posargs)

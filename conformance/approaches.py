@@ -72,6 +72,7 @@ class Approach:
     versions: Versions | None = None  # the language's versions in the bench report
     trims: dict[str, dict[str, str]] = field(default_factory=dict)  # the bench's trimmed modes: name -> settings
     matrix: Matrix | None = None  # the matrix's cells, if they run this approach
+    unit_tests: list[list[str]] = field(default_factory=list)  # the language's own tests, run by `nox -s tests`
 
     @property
     def id(self) -> str:
@@ -97,7 +98,7 @@ def _shown(path: Path) -> str:
 
 REQUIRED = ("description", "run", "link_fix", "untraced_switch")
 OPTIONAL = ("env", "install", "build", "untraced_run", "untraced_env", "token_leak", "bench", "matrix")
-TOP = ("language", "order", "requires", "bench_settle_s", "ecosystem", "profile", "versions", "approaches")
+TOP = ("language", "order", "requires", "bench_settle_s", "ecosystem", "profile", "versions", "unit_tests", "approaches")
 
 
 def _approach(language: str, name: str, table: dict, top: dict, path: Path) -> Approach:
@@ -136,6 +137,7 @@ def _approach(language: str, name: str, table: dict, top: dict, path: Path) -> A
         versions=read_versions(top["versions"], f"{shown} [versions]") if "versions" in top else None,
         trims=read_trims(table.get("bench", {}), f"{where}.bench"),
         matrix=read_matrix(table["matrix"], f"{where}.matrix") if "matrix" in table else None,
+        unit_tests=[want_strings(command, f"{shown} unit_tests[{i}]") for i, command in enumerate(top.get("unit_tests", []))],
     )
 
 
@@ -173,5 +175,5 @@ def find(approaches: list[Approach], approach_id: str) -> Approach:
 
 
 def select(approaches: list[Approach], ids: str) -> list[Approach]:
-    """`python/sdk,go/otelgrpc` -> those approaches, in that order (the tools' --approaches)."""
+    """`<language>/<approach>,...` -> those approaches, in that order (the tools' --approaches)."""
     return [find(approaches, approach_id) for approach_id in ids.split(",") if approach_id]

@@ -13,7 +13,7 @@ import shutil
 import time
 from pathlib import Path
 
-from conformance.approaches import Approach, BuildStep, ManifestError, select
+from conformance.approaches import Approach, BuildStep, ManifestError, languages, select
 
 BUILD_TIMEOUT_S = 1800
 
@@ -127,3 +127,14 @@ class KnownApproaches(logging.Filter):
 
 def name_known_approaches(approaches: list[Approach]) -> None:
     logging.getLogger("nox").addFilter(KnownApproaches(approaches))
+
+
+def run_unit_tests(session, approaches: list[Approach]) -> None:
+    """Each language's own tests (its manifest's unit_tests), in its folder."""
+    for language in languages(approaches):
+        first = next(a for a in approaches if a.language == language)
+        if first.unit_tests:
+            require(session, *first.requires)
+            with session.chdir(first.folder):
+                for command in first.unit_tests:
+                    session.run("timeout", str(BUILD_TIMEOUT_S), *command, external=True)

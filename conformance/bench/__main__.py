@@ -3,7 +3,7 @@ Jaeger, how fast the embedded stack starts, and where the traced clients' CPU go
 A benchmark, not a test: it measures and reports, and fails only when a client
 fails or an "untraced" client was traced after all.
 
-    python -m conformance.bench [--approaches python/sdk,go/otelgrpc] [options]
+    python -m conformance.bench [--approaches <language>/<approach>,...] [options]
 
 The approaches must be built (the nox session builds the ones it is given); each
 client starts through conformance/runner.py. Phases, each announced as it runs:

@@ -2,7 +2,7 @@
 real stack; writes reports/faults.json and reports/faults.md. Kills and restarts the
 stack's Milvus (the milvus_killed fault). Exit 1 when a bound was missed.
 
-    python -m conformance.faults [--approaches python/sdk,go/otelgrpc] [--faults ...]
+    python -m conformance.faults [--approaches <language>/<approach>,...] [--faults ...]
 
 The approaches must be built (the nox session builds the ones it is given)."""
 

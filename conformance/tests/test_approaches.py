@@ -54,6 +54,8 @@ def test_a_manifest_declares_each_approach_once(tmp_path):
     assert one.bench_settle_s == two.bench_settle_s == 0
     settled = load(manifest(tmp_path, GOOD.replace('order = 5', 'order = 5\nbench_settle_s = 2.5')))
     assert [approach.bench_settle_s for approach in settled] == [2.5, 2.5]
+    tested = load(manifest(tmp_path, GOOD.replace('order = 5', 'order = 5\nunit_tests = [["make", "test"]]')))
+    assert [approach.unit_tests for approach in tested] == [[["make", "test"]], [["make", "test"]]]
 
 
 @pytest.mark.parametrize(
@@ -66,6 +68,7 @@ def test_a_manifest_declares_each_approach_once(tmp_path):
         (lambda text: text + "\n[oops", "approaches.toml"),
         (lambda text: text.replace('order = 5', 'order = 5\nbench_settle_s = "8 s"'), "bench_settle_s: want a number of seconds >= 0"),
         (lambda text: text.replace('order = 5', 'order = 5\nbench_settle_s = -1'), "bench_settle_s: want a number of seconds >= 0"),
+        (lambda text: text.replace('order = 5', 'order = 5\nunit_tests = ["make test"]'), "unit_tests[0]: want a list of strings"),
     ],
 )
 def test_a_broken_manifest_is_named_in_one_line(tmp_path, change, message):
