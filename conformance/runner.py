@@ -24,8 +24,8 @@ from pathlib import Path
 
 from conformance.approaches import Approach
 from conformance.paths import SCENARIO_FILE
-from conformance.runs import load_scenario, record_path
-from stack.addresses import milvus_token, milvus_uri, otlp_grpc_endpoint
+from conformance.runs import load_scenario, record_path, token
+from stack.addresses import milvus_uri, otlp_grpc_endpoint
 
 # What a client never inherits from the caller: the contract's settings (OTEL_*) and the
 # demo's (DEMO_*) come from the purpose alone, MILVUS_TOKEN from token(), and the runtimes'
@@ -37,12 +37,6 @@ DROPPED = ("MILVUS_TOKEN", "JAVA_TOOL_OPTIONS", "NODE_OPTIONS")
 def inherited(environ: Mapping[str, str]) -> dict[str, str]:
     """The caller's environment less what the purpose alone decides (DROPPED...)."""
     return {key: value for key, value in environ.items() if not key.startswith(DROPPED_PREFIXES) and key not in DROPPED}
-
-
-def token(environ: Mapping[str, str] = os.environ) -> str | None:
-    """The clients' MILVUS_TOKEN: the caller's (any Milvus) wins over the embedded stack's
-    token file, read at each call: a stack restart makes a new one."""
-    return environ.get("MILVUS_TOKEN") or milvus_token()
 
 
 def settings(approach: Approach, scenario: dict, environ: Mapping[str, str] = os.environ) -> dict[str, str]:

@@ -1,16 +1,18 @@
 """What one approach's run left behind: its run record (.runs/<language>-<approach>.json)
-and, once fetched from Jaeger, its trace."""
+and, once fetched from Jaeger, its trace; and the token its client was given."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.approaches import Approach
 from conformance.paths import RUNS_DIR, SCENARIO_FILE
 from conformance.spans import Span, Trace
+from stack.addresses import milvus_token
 
 
 def load_scenario(path: Path = SCENARIO_FILE) -> dict:
@@ -42,10 +44,14 @@ class Run:
         return f"{scenario['client_service_prefix']}{self.record.get('language', '?')}-{self.record.get('approach', '?')}"
 
 
-def known_secrets() -> list[str]:
-    """The Milvus token the clients were given (conformance/runner.py)."""
-    from conformance.runner import token  # it reads the stack's files: only when asked
+def token(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The clients' MILVUS_TOKEN: the caller's (any Milvus) wins over the embedded stack's
+    token file, read at each call: a stack restart makes a new one."""
+    return environ.get("MILVUS_TOKEN") or milvus_token()
 
+
+def known_secrets() -> list[str]:
+    """The Milvus token the clients were given."""
     secret = token()
     return [secret] if secret else []
 

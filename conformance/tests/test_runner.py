@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import runner
+from conformance import runs
 from conformance.approaches import Approach, find, load_all
 from conformance.paths import RUNS_DIR, SCENARIO_FILE
 from conformance.runner import Launch, inherited, launch, run
@@ -40,7 +40,7 @@ def demo(tmp_path: Path, **fields) -> Approach:
 @pytest.fixture
 def token_file(monkeypatch):
     """The embedded stack's token file holds file:token."""
-    monkeypatch.setattr(runner, "milvus_token", lambda: "file:token")
+    monkeypatch.setattr(runs, "milvus_token", lambda: "file:token")
 
 
 def test_inherited_drops_what_only_the_purpose_decides():
@@ -49,10 +49,10 @@ def test_inherited_drops_what_only_the_purpose_decides():
 
 
 def test_the_token_of_the_environment_wins_over_the_token_file(token_file, monkeypatch):
-    assert runner.token({"MILVUS_TOKEN": "env:token"}) == "env:token"
-    assert runner.token({}) == "file:token"
-    monkeypatch.setattr(runner, "milvus_token", lambda: None)
-    assert runner.token({}) is None
+    assert runs.token({"MILVUS_TOKEN": "env:token"}) == "env:token"
+    assert runs.token({}) == "file:token"
+    monkeypatch.setattr(runs, "milvus_token", lambda: None)
+    assert runs.token({}) is None
 
 
 def test_the_normal_run_gets_the_settings_of_every_client(tmp_path, token_file):
