@@ -3,7 +3,7 @@
 nox                          stack + every approach + conformance (the main job)
 nox -l                       every session, one per approach
 nox -s python conformance    one language's approaches, then the suite
-nox -s "python(approach='sdk')"    one approach
+nox -s "<language>(approach='<name>')"    one approach
 nox -s up | down | status    the shared Milvus + Jaeger stack
 nox -s tests                 the project's own tests (unit and end-to-end)
 nox -s tests -- -m "not e2e"    only the fast ones
