@@ -32,7 +32,7 @@ import signal
 import sys
 import time
 
-from conformance.approaches import Approach, ManifestError, find, load_all, select
+from conformance.approaches import Approach, ManifestError, load_all, select
 from conformance.bench import render as bench_render
 from conformance.bench import stats as bench
 from conformance.bench.blocks import blocks, cpu_by_thread, pooled
@@ -134,11 +134,11 @@ def visibility_runs(chosen: Approach, jaeger: Jaeger, runs: int, timeout_s: floa
 UNBOUNDED: dict[str, str | None] = dict.fromkeys(EXPORT_BOUNDS)
 
 
-def modes_of(approach: str, args: argparse.Namespace) -> tuple[dict[str, Mode], dict[str, dict[str, str]]]:
+def modes_of(approach: Approach, args: argparse.Namespace) -> tuple[dict[str, Mode], dict[str, dict[str, str]]]:
     """The rotation's modes and the settings of its trims and variants."""
     untraced = Mode(untraced=True, env=UNBOUNDED)
     modes = {"traced": Mode(env=UNBOUNDED), "untraced": untraced, "untraced-again": untraced}
-    variants = {} if args.no_trims else dict(find(load_all(), approach).trims)
+    variants = {} if args.no_trims else dict(approach.trims)
     variants.update(dict(args.variant))
     for name, settings in variants.items():
         modes[name] = Mode(env={**UNBOUNDED, **settings})
@@ -149,7 +149,7 @@ def measure(chosen: Approach, args: argparse.Namespace, jaeger: Jaeger) -> tuple
     """The rotation of one approach, with its visibility runs during the set-up ->
     its figures (comparisons, blocks, CPU by thread, untraced checks, visibility); failures."""
     approach = chosen.id
-    modes, variants = modes_of(approach, args)
+    modes, variants = modes_of(chosen, args)
     settle_s = chosen.bench_settle_s if args.settle is None else args.settle
     say(
         f"{approach}: {len(modes)} clients ({', '.join(modes)}); {settle_s} s alone each, "

@@ -324,7 +324,7 @@ def test_the_bench_takes_approach_ids_and_runs_every_mode_without_the_export_bou
     args = bench_main.parse_args(["--approaches", "java/agent,go/otelgrpc"])
     agent = args.approaches[0]
     assert [approach.id for approach in args.approaches] == ["java/agent", "go/otelgrpc"]
-    modes, variants = bench_main.modes_of(agent.id, args)
+    modes, variants = bench_main.modes_of(agent, args)
     assert list(modes) == ["traced", "untraced", "untraced-again", *find(load_all(), "java/agent").trims] and variants
     assert modes["untraced"].untraced and not modes["traced"].untraced and not modes["no-message-events"].untraced
     for name, mode in modes.items():
