@@ -100,26 +100,22 @@ for _language in LANGUAGES:
     language_session(_language)
 
 
-@nox.session
-def bench(session: nox.Session) -> None:
-    """What tracing costs per approach (paired blocks, CIs), where its CPU goes, how fast traces and the stack are.
+def tool_session(name: str, doc: str, extras: tuple[str, ...] = ()) -> None:
+    """Registers `nox -s <name>`: conformance/<name>/ run over the chosen approaches, built first."""
 
-    Restarts the stack once for the start-up figures (not with --quick or --no-stack-starts).
-    Options: `nox -s bench -- --help`; a smoke run: `-- --quick`; the design: conformance/bench/README.md."""
-    profilers = dict.fromkeys(package for a in APPROACHES if a.profile for package in a.profile.install)  # [profile] install
-    session.install("-r", "conformance/requirements.txt", *profilers)
-    build_chosen(session, APPROACHES)
-    session.run("python", "-m", "conformance.bench", *session.posargs)
+    def session_func(session: nox.Session) -> None:
+        session.install("-r", "conformance/requirements.txt", *extras)
+        build_chosen(session, APPROACHES)
+        session.run("python", "-m", f"conformance.{name}", *session.posargs)
+
+    session_func.__doc__ = doc
+    nox.session(name=name)(session_func)
 
 
-@nox.session
-def faults(session: nox.Session) -> None:
-    """Every approach when its collector or its Milvus fails (kills and restarts Milvus).
-
-    Options: `nox -s faults -- --help`; `--approaches <language>/<approach>,...` runs some of them."""
-    session.install("-r", "conformance/requirements.txt")
-    build_chosen(session, APPROACHES)
-    session.run("python", "-m", "conformance.faults", *session.posargs)
+# Options of each: `nox -s <name> -- --help`; `--approaches <language>/<approach>,...` picks some.
+profilers = tuple(dict.fromkeys(package for a in APPROACHES if a.profile for package in a.profile.install))
+tool_session("bench", "What tracing costs per approach, with CIs and CPU profiles (conformance/bench/README.md).", profilers)
+tool_session("faults", "Every approach when its collector or its Milvus fails (kills and restarts Milvus).")
 
 
 @nox.session
