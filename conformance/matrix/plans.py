@@ -97,5 +97,6 @@ def plan(approach: Approach, requests: list[list[str]], listings, switched: list
     switch = approach.matrix.switch
     if switch:
         base = cell(approach, tuple(switch.on), listings)
-        cells += [dataclasses.replace(base, settings={switch.variable: value}) for value in switched]
+        # replace() would hand each the base's results dict: each gets its own.
+        cells += [dataclasses.replace(base, settings={switch.variable: value}, results={}) for value in switched]
     return cells

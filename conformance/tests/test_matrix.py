@@ -56,7 +56,7 @@ LISTINGS = {
     "io.opentelemetry.javaagent:opentelemetry-javaagent": ["2.25.0", "2.26.0", "2.31.1"],
     "go.opentelemetry.io/otel/sdk": ["v1.45.0", "v1.47.0"],
     "go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc": ["v0.59.0", "v0.60.0", "v0.72.0"],
-    "go.etcd.io/etcd/server/v3": ["v3.5.5", "v3.6.7"],
+    "go.etcd.io/etcd/server/v3": ["v3.5.5", "v3.6.8"],
     "@opentelemetry/sdk-node": ["0.210.0", "0.211.0"],
 }
 
@@ -162,10 +162,12 @@ def test_a_switch_is_a_cell_per_value_on_its_releases_sharing_their_folder():
     assert plain.settings == {} and [cell.settings for cell in switched] == [
         {"OTEL_SEMCONV_STABILITY_OPT_IN": "rpc"}, {"OTEL_SEMCONV_STABILITY_OPT_IN": "rpc/dup"}]
     dup = switched[1]
-    assert dup.key == switched[0].key == "go-otel-v1.47.0-otelgrpc-v0.72.0-etcd-v3.6.7"
-    assert dup.versions == {"otel": "v1.47.0", "otelgrpc": "v0.72.0", "etcd server": "v3.6.7"}
-    assert dup.install_steps()[0][-1] == "go.etcd.io/etcd/server/v3@v3.6.7"
+    assert dup.key == switched[0].key == "go-otel-v1.47.0-otelgrpc-v0.72.0-etcd-v3.6.8"
+    assert dup.versions == {"otel": "v1.47.0", "otelgrpc": "v0.72.0", "etcd server": "v3.6.8"}
+    assert dup.install_steps()[0][-1] == "go.etcd.io/etcd/server/v3@v3.6.8"
     assert dup.variant_env(fix=False) == {"OTEL_SEMCONV_STABILITY_OPT_IN": "rpc/dup"}
+    switched[0].results["out_of_the_box"] = {"generation": "stable"}
+    assert dup.results == {}  # each cell its own outcomes
     assert [c.record_name(False) for c in (plain, *switched)] == ["out_of_the_box.json", "out_of_the_box-rpc.json", "out_of_the_box-rpc_dup.json"]
 
 

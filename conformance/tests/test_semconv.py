@@ -58,6 +58,23 @@ def test_old_generation_names_each_deprecated_attribute_with_its_replacement():
     assert result["span_kind"] == {"expected": "client", "seen": ["client"]}
 
 
+def test_stable_generation_still_carries_one_attribute_1_45_0_deprecates():
+    # otelgrpc v0.72.0 writes semantic conventions 1.43.0; 1.45.0 renamed its status attribute.
+    result = classify.classify(client_spans("go-otelgrpc-stable"))
+    assert result["generation"] == "stable" and result["method_form"] == "fully qualified"
+    assert result["deprecated"] == {"rpc.response.status_code": ["rpc.status_code"]}
+    assert result["attributes"]["rpc.response.status_code"]["role"] == "status"
+    assert result["missing"] == {"required": ["rpc.status_code"], "recommended": ["network.peer.address", "network.peer.port"]}
+    assert result["span_name"]["example_off"] is None
+
+
+def test_dup_generation_carries_both_system_attributes():
+    result = classify.classify(client_spans("go-otelgrpc-dup"))
+    assert result["generation"] == "both"
+    assert result["attributes"]["rpc.system.name"]["class"] == "stable"
+    assert result["deprecated"]["rpc.system"] == ["rpc.system.name"] and result["deprecated"]["rpc.service"] == ["rpc.method"]
+
+
 def test_java_agent_is_old_rpc_with_stable_network_attributes():
     result = classify.classify(client_spans("java-agent"))
     assert result["generation"] == "old"
