@@ -51,6 +51,7 @@ def glance_table(report: dict) -> Table:
         ("only on some RPC spans", lambda d: ", ".join(d["rpc_span_attributes"]["on_some_spans"])),
         ("semantic conventions (RPC span attributes)", lambda d: _conventions(d["semconv"])),
         ("required / recommended attributes missing", lambda d: _missing(d["semconv"]["client"]["missing"])),
+        ("span kind (the rule's: client)", lambda d: ", ".join(d["semconv"]["client"]["span_kind"]["seen"])),
         ("scope of the RPC spans", lambda d: _scopes(d["scopes"]["rpc_client_spans"])),
         ("scope of the other spans", lambda d: _scopes(d["scopes"]["other_spans"])),
         ("SDK (telemetry.* resource)", lambda d: ", ".join(f"{k}={v}" for k, v in d["sdk"].items())),

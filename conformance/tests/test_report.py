@@ -201,6 +201,8 @@ def test_the_dashboard_table_has_a_row_per_approach_and_one_for_milvus(built, ru
     assert "| python/sdk | /{rpc.service}/{rpc.method} ✗ |" in md
     assert "| Milvus (its own SERVER spans) | {rpc.service}/{rpc.method} ✓ |" in md
     assert "| rpc.service | " + " | ".join("" if a == "go/grpc-otel" else "deprecated → rpc.method" for a in LINKED) + " |" in md
+    assert "| span kind (the rule's: client) |" + " client |" * len(LINKED) in md
+    assert "| required / recommended attributes missing | rpc.system.name, rpc.status_code, server.address / network.peer.address, network.peer.port |" in md
     page = html.render(built, runs, SCENARIO)
     assert "<tr><th>approach</th><th>span name</th><th>method</th>" in page
 
