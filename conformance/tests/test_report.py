@@ -312,3 +312,12 @@ def test_the_page_shows_the_last_faults_run_when_there_is_one(tmp_path, runs):
     page = report.write(tmp_path, results_of(runs), runs, APPROACHES, SCENARIO, JAEGER)[2].read_text()
     assert '<td class="failed">exit 0, 12.5 s<small>12.5 s against 7.0 s normally (&gt; +2 s)</small></td>' in page
     assert '<td class="passed" title="spans not exported">exit 0, 8.4 s</td>' in page
+
+
+def test_a_dashboard_row_names_the_switch_value_its_approach_runs_with(built):
+    from conformance.report import dashboard
+
+    report = {**built, "about": {**built["about"], "java/agent": {**built["about"]["java/agent"], "semconv_opt_in": "rpc/dup"}}}
+    rows = {row[0]: row for row in dashboard.dashboard_table(report).rows}
+    assert "java/agent (OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup)" in rows and "java/sdk" in rows
+    assert built["about"]["java/agent"]["semconv_opt_in"] is None  # the manifests set none today
