@@ -60,6 +60,7 @@ class Part:
     install: list[str]  # set to that release
     shown: str | None = None  # its one name in the table; default each of install
     paired: dict[str, str] | None = None  # {package, from, to}: a package whose release follows
+    optional: bool = False  # a request may leave it out: the folder's own release stays
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,25 @@ class Axis:
 
 
 @dataclass(frozen=True)
+class Switch:
+    """[approaches.<name>.matrix.switch]: a setting the instrumentation reads (an environment
+    variable), one cell per value, each on the same releases."""
+
+    option: str
+    help: str
+    default: str  # comma-separated values
+    variable: str  # what each value is set to
+    on: list[str]  # the releases: one request per axis
+
+
+@dataclass(frozen=True)
 class Matrix:
     """[approaches.<name>.matrix]: the cells that run this approach's client."""
 
     axes: list[Axis]
     variants: dict[str, dict]  # out_of_the_box/with_fix -> {"env": {...}, "unset": [...]}
     run: list[str] | None = None  # default: the approach's run
+    switch: Switch | None = None
 
     @property
     def fixable(self) -> bool:
@@ -173,7 +187,7 @@ def read_trims(value, where: str) -> dict[str, dict[str, str]]:
 
 
 def read_part(value, where: str) -> Part:
-    table = want_table(value, where, ("install", "shown", "paired"), ("package", "key"))
+    table = want_table(value, where, ("install", "shown", "paired", "optional"), ("package", "key"))
     paired = table.get("paired")
     if paired is not None:
         paired = {key: want_string(item, f"{where}.paired.{key}") for key, item in want_table(paired, f"{where}.paired", required=("package", "from", "to")).items()}
@@ -183,11 +197,20 @@ def read_part(value, where: str) -> Part:
         install=want_strings(table.get("install", [table["package"]]), f"{where}.install"),
         shown=want_string(table["shown"], f"{where}.shown") if "shown" in table else None,
         paired=paired,
+        optional=table.get("optional", False) is True,
     )
 
 
+def read_switch(value, where: str, axes: int) -> Switch:
+    table = want_table(value, where, required=("option", "help", "default", "variable", "on"))
+    on = want_strings(table["on"], f"{where}.on")
+    if len(on) != axes:
+        raise ManifestError(f"{where}.on: want one request per axis ({axes}), not {len(on)}")
+    return Switch(*(want_string(table[key], f"{where}.{key}") for key in ("option", "help", "default", "variable")), on)
+
+
 def read_matrix(value, where: str) -> Matrix:
-    table = want_table(value, where, ("run", "out_of_the_box", "with_fix"), ("axes",))
+    table = want_table(value, where, ("run", "out_of_the_box", "with_fix", "switch"), ("axes",))
     if not isinstance(table["axes"], list) or not table["axes"]:
         raise ManifestError(f"{where}.axes: want at least one [[...axes]] table")
     axes = []
@@ -203,4 +226,5 @@ def read_matrix(value, where: str) -> Matrix:
         if name in table or name == "out_of_the_box":
             variant = want_table(table.get(name, {}), f"{where}.{name}", ("env", "unset"))
             variants[name] = {"env": want_env(variant.get("env", {}), f"{where}.{name}.env"), "unset": want_strings(variant.get("unset", []), f"{where}.{name}.unset")}
-    return Matrix(axes, variants, want_strings(table["run"], f"{where}.run") if "run" in table else None)
+    switch = read_switch(table["switch"], f"{where}.switch", len(axes)) if "switch" in table else None
+    return Matrix(axes, variants, want_strings(table["run"], f"{where}.run") if "run" in table else None, switch)

@@ -19,6 +19,7 @@ from conformance.matrix import plans, table
 from conformance.matrix.cells import Cell, CellError, run_client
 from conformance.paths import REPORTS_DIR, ROOT
 from conformance.runs import load_scenario
+from conformance.semconv.classify import classify, load
 from conformance.spans import server_child, traceparent_flags
 
 CACHE = ROOT / ".matrix"
@@ -48,7 +49,9 @@ def plan(args: argparse.Namespace, manifests: list[Approach]) -> list[Cell]:
     for language in split(args.languages):
         for approach in (a for a in plans.matrixed(manifests) if a.language == language):
             requests = [split(getattr(args, axis.option.replace("-", "_"))) for axis in approach.matrix.axes]
-            cells += plans.plan(approach, requests, listings)
+            switch = approach.matrix.switch
+            switched = split(getattr(args, switch.option.replace("-", "_"))) if switch else []
+            cells += plans.plan(approach, requests, listings, switched)
     return cells
 
 
@@ -57,7 +60,7 @@ def say(message: str) -> None:
 
 
 def label(cell: Cell) -> str:
-    return f"{cell.approach} " + ", ".join(f"{package} {version}" for package, version in cell.versions.items())
+    return f"{cell.approach} " + ", ".join([*(f"{package} {version}" for package, version in cell.versions.items()), *table.settings(cell.settings)])
 
 
 def run_cells(cells: list[Cell], approaches: dict[str, Approach], read_back) -> dict[tuple[int, str], concurrent.futures.Future]:
@@ -95,9 +98,13 @@ def outcome(path: Path, scenario: dict, jaeger: Jaeger) -> dict:
     run = load_run(jaeger, record, scenario, WAIT_AFTER_RUN_S)
     if run.trace is None:
         return {"error": f"trace {record.get('trace_id')} not in Jaeger after {run.waited_s:.0f} s"}
-    clients = Subject(run, scenario).contract_client_spans()
+    subject = Subject(run, scenario)
+    clients = subject.contract_client_spans()
     linked = sum(server_child(scenario, client) is not None for client in clients)
-    return table.outcome(traceparent_flags(record.get("traceparent")), linked, len(clients), evaluate(run, scenario, "server_links").reason)
+    conventions = classify(subject.client_rpc_spans())
+    return table.outcome(
+        traceparent_flags(record.get("traceparent")), linked, len(clients), evaluate(run, scenario, "server_links").reason, conventions
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -123,11 +130,15 @@ def main(argv: list[str]) -> int:
     for cell in cells:
         if not cell.error:
             flags, linked = zip(*(table.shown(cell.results.get(v), cell.fixable) for v in table.VARIANTS))
-            say(f"{label(cell)}: flags {flags[0]}, linked {linked[0]}" + (f"; with the fix: flags {flags[1]}, linked {linked[1]}" if cell.fixable else ""))
+            say(f"{label(cell)}: flags {flags[0]}, linked {linked[0]}, generation {table.generation(cell.results.get('out_of_the_box'))}" + (f"; with the fix: flags {flags[1]}, linked {linked[1]}" if cell.fixable else ""))
     report = {
         "started_at": wall.isoformat(timespec="seconds"),
         "duration_s": round(time.monotonic() - started, 1),
-        "cells": [{"approach": c.approach, "versions": c.versions, "fixable": c.fixable, "error": c.error, "results": c.results} for c in cells],
+        "semconv_release": load()["release"],
+        "cells": [
+            {"approach": c.approach, "versions": c.versions, "settings": c.settings, "fixable": c.fixable, "error": c.error, "results": c.results}
+            for c in cells
+        ],
     }
     REPORTS_DIR.mkdir(parents=True, exist_ok=True)
     (REPORTS_DIR / "matrix.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -60,6 +60,7 @@ class Cell:
     results: dict[str, dict] = field(default_factory=dict)  # "out_of_the_box" / "with_fix" -> outcome
     pins: dict[str, str] = field(default_factory=dict)  # package -> the release installed; none: the folder's own
     manifest: Approach | None = None  # the approach, as its approaches.toml declares it
+    settings: dict[str, str] = field(default_factory=dict)  # its switch's value; it shares the folder of the cell without
 
     def variants(self) -> list[str]:
         return ["out_of_the_box", "with_fix"] if self.fixable else ["out_of_the_box"]
@@ -77,7 +78,12 @@ class Cell:
     def variant_env(self, fix: bool) -> dict[str, str | None]:
         """The manifest's settings for the variant; None unsets one."""
         variant = self.manifest.matrix.variants["with_fix" if fix else "out_of_the_box"]
-        return {**variant["env"], **dict.fromkeys(variant["unset"])}
+        return {**self.settings, **variant["env"], **dict.fromkeys(variant["unset"])}
+
+    def record_name(self, fix: bool) -> str:
+        """The run record's file in the cell's folder, one per variant and switch value."""
+        values = "".join("-" + "".join(c if c.isalnum() else "_" for c in value) for value in self.settings.values())
+        return f"{'with_fix' if fix else 'out_of_the_box'}{values}.json"
 
 
 @dataclass
@@ -213,7 +219,7 @@ CELLS: dict[str, type[Cell]] = {"pip": PipCell, "maven": MavenCell, "go": GoCell
 def run_client(cell: Cell, folder: Path, approach: Approach, fix: bool) -> tuple[Path, float]:
     """Runs the client once; returns its run record's path and the seconds it took."""
     argv, cwd, extra = cell.command(folder, approach, fix)
-    record = folder / f"{'with_fix' if fix else 'out_of_the_box'}.json"
+    record = folder / cell.record_name(fix)
     # Its own name: its own collection and service, beside the approach's normal runs.
     client = launch(approach, record, name=f"{approach.name}-matrix", command=argv, cwd=cwd, env=extra)
     outcome = run(client, CLIENT_TIMEOUT_S)

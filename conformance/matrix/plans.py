@@ -5,6 +5,7 @@ requests against the registries (versions.py) into cells (cells.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 from conformance import ecosystems
@@ -41,6 +42,11 @@ def options(manifests: list[Approach]) -> dict[str, tuple[str, str]]:
             if axis.option in found:
                 raise ManifestError(f"{approach.folder.name}/approaches.toml [approaches.{approach.name}.matrix]: option --{axis.option} is declared twice")
             found[axis.option] = (axis.default, axis.help)
+        switch = approach.matrix.switch
+        if switch:
+            if switch.option in found:
+                raise ManifestError(f"{approach.folder.name}/approaches.toml [approaches.{approach.name}.matrix.switch]: option --{switch.option} is declared twice")
+            found[switch.option] = (switch.default, switch.help)
     return found
 
 
@@ -65,10 +71,10 @@ def cell(approach: Approach, requests: tuple[str, ...], listings) -> Cell:
                 shown.update({_name(part): ecosystems.requested(ecosystem, approach.folder, part.package) for part in axis.parts})
                 key.append(IN_USE)
                 continue
-            if not all(pieces):
+            if not all(piece or part.optional for part, piece in zip(axis.parts, pieces)):
                 wanted = "/".join(f"<{_name(part)} version>" for part in axis.parts)
                 raise versions.Unresolvable(f"{approach.language} cell {request!r}: want {wanted}")
-            for part, piece in zip(axis.parts, pieces):
+            for part, piece in ((part, piece) for part, piece in zip(axis.parts, pieces) if piece):
                 version = versions.resolve(piece, listings.get(ecosystem, part.package), _name(part), registry)
                 moved = dict.fromkeys(part.install, version)
                 if part.paired:
@@ -84,6 +90,13 @@ def cell(approach: Approach, requests: tuple[str, ...], listings) -> Cell:
     return kind(approach.language, approach.id, "-".join(key), shown, approach.matrix.fixable, pins=pins, manifest=approach)
 
 
-def plan(approach: Approach, requests: list[list[str]], listings) -> list[Cell]:
-    """A cell per combination of the axes' requests (one list per axis), the first axis slowest."""
-    return [cell(approach, combination, listings) for combination in itertools.product(*requests)]
+def plan(approach: Approach, requests: list[list[str]], listings, switched: list[str] = ()) -> list[Cell]:
+    """A cell per combination of the axes' requests (one list per axis), the first axis slowest;
+    then one per value of the approach's switch, on the switch's releases."""
+    cells = [cell(approach, combination, listings) for combination in itertools.product(*requests)]
+    switch = approach.matrix.switch
+    if switch:
+        base = cell(approach, tuple(switch.on), listings)
+        # replace() would hand each the base's results dict: each gets its own.
+        cells += [dataclasses.replace(base, settings={switch.variable: value}, results={}) for value in switched]
+    return cells

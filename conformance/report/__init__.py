@@ -2,8 +2,9 @@
 traces, as reports/conformance.json, .md and a self-contained .html, with the last
 `nox -s faults` (reports/faults.json) on the page when there is one.
 
-model.py builds the JSON, views.py the tables the Markdown (markdown.py) and the HTML
-(html.py, waterfall.py, page.css) share. Everything but write() is pure, so it is
+model.py builds the JSON, views.py and dashboard.py (what the semantic-conventions classifier,
+conformance/semconv, says) the tables the Markdown (markdown.py) and the HTML (html.py,
+waterfall.py, page.css) share. Everything but write() is pure, so it is
 unit-tested on the recorded traces."""
 
 from __future__ import annotations

@@ -15,8 +15,11 @@ CSS_FILE = Path(__file__).with_name("page.css")
 
 
 def _head(header: list[str]) -> str:
-    """Two header rows: each language over its approaches' columns, then the approaches."""
+    """Two header rows: each language over its approaches' columns, then the approaches; one
+    row when the columns are not approaches (the dashboard table's)."""
     first, ids = header[0], header[1:]
+    if not all("/" in column for column in ids):
+        return "<tr>" + "".join(f"<th>{escape(column)}</th>" for column in header) + "</tr>"
     groups: list[list] = []
     for approach in ids:
         language, _, name = approach.partition("/")

@@ -11,25 +11,12 @@ from collections import Counter
 from conformance.approaches import Approach
 from conformance.checks import Subject
 from conformance.runs import Run
+from conformance.semconv import classify
+from conformance.semconv.classify import JAEGER_FIELDS, naming_scheme
 from conformance.spans import Span, server_child, traceparent_flags
 
-# Jaeger turns span kind, scope and status into tags: they are not attributes the instrumentation chose.
-JAEGER_FIELDS = {"span.kind", "otel.scope.name", "otel.scope.version", "otel.status_code", "otel.status_description", "error"}
-# The network attributes changed names when the semantic conventions went stable; rpc.* did not.
-OLD_PREFIXES = ("net.",)
-STABLE_PREFIXES = ("server.", "client.", "network.")
-GENERATIONS = ("rpc", "old", "stable", "other")
 # pymilvus says "(code=100, ...)", milvus-sdk-java "ServerCode: 100"; Go and Node clients give no code.
 MILVUS_ERROR_CODE = re.compile(r"\b(?:ServerCode|code)\s*[=:]\s*(\d+)")
-
-
-def naming_scheme(span: Span) -> str:
-    """The span name with its rpc.service and rpc.method replaced by placeholders."""
-    name, (service, method) = span.name, span.rpc_call() or (None, None)
-    if method and name.endswith(("/" + method, "." + method)):
-        name = name[: -len(method)] + "{rpc.method}"
-    name = name.replace(service, "{rpc.service}", 1) if service else name
-    return name + (" (no rpc.* attributes)" if span.rpc_from_name else "")
 
 
 def naming(spans: list[Span]) -> dict:
@@ -38,25 +25,16 @@ def naming(spans: list[Span]) -> dict:
     return {"schemes": [scheme for scheme, _ in schemes.most_common()], "example": first.name if first else None}
 
 
-def semconv_generation(key: str) -> str:
-    if key.startswith(OLD_PREFIXES):
-        return "old"
-    if key.startswith(STABLE_PREFIXES):
-        return "stable"
-    return "rpc" if key.startswith("rpc.") else "other"
-
-
 def attributes(spans: list[Span]) -> dict:
     keys = sorted({key for span in spans for key in span.tags} - JAEGER_FIELDS)
-    by_generation = {generation: [key for key in keys if semconv_generation(key) == generation] for generation in GENERATIONS}
-    network = [generation for generation in ("old", "stable") if by_generation[generation]]
-    return {
-        "keys": keys,
-        # Keys only some spans have, e.g. error details on failed calls.
-        "on_some_spans": [key for key in keys if not all(key in span.tags for span in spans)],
-        "generation": "mixed" if len(network) == 2 else (network[0] if network else "none"),
-        "by_generation": by_generation,
-    }
+    # Keys only some spans have, e.g. error details on failed calls.
+    return {"keys": keys, "on_some_spans": [key for key in keys if not all(key in span.tags for span in spans)]}
+
+
+def semconv(subject: Subject, rpc_spans: list[Span]) -> dict:
+    """The client's RPC spans and Milvus's SERVER spans answering its calls, against the pinned conventions."""
+    servers = [server for call in subject.contract_client_spans() if (server := server_child(subject.scenario, call))]
+    return {"client": classify.classify(rpc_spans, "client"), "server": classify.classify(servers, "server")}
 
 
 def scopes(spans: list[Span]) -> list[dict]:
@@ -133,8 +111,8 @@ def _failed_call(call: Span, scenario: dict) -> dict:
     return {
         "method": call.rpc_call()[1],
         "status": call.tags.get("otel.status_code", "UNSET"),
-        "grpc_status_code": call.tags.get("rpc.grpc.status_code"),
-        "server_grpc_status_code": server.tags.get("rpc.grpc.status_code") if server else None,
+        "status_code": classify.status_code(call),
+        "server_status_code": classify.status_code(server) if server else None,
     }
 
 
@@ -175,6 +153,7 @@ def differences(run: Run | None, scenario: dict) -> dict | None:
         "trace_id": run.trace.trace_id,
         "rpc_span_naming": naming(rpc_spans),
         "rpc_span_attributes": attributes(rpc_spans),
+        "semconv": semconv(subject, rpc_spans),
         "scopes": {"rpc_client_spans": scopes(rpc_spans), "other_spans": scopes([s for s in own if s.span_id not in rpc_ids])},
         "sdk": sdk(own),
         "traceparent": traceparent(run.record),
@@ -191,6 +170,7 @@ def about(approach: Approach) -> dict:
         "description": approach.description,
         "link_fix": approach.link_fix,
         "token_leak": approach.token_leak,
+        "semconv_opt_in": approach.env.get(classify.OPT_IN),
     }
 
 
@@ -204,5 +184,6 @@ def build(
         "approaches": {approach_id: results[approach_id] for approach_id in ids},
         "about": {approach.id: about(approach) for approach in approaches if approach.id in results},
         "jaeger_api_url": jaeger_url,
+        "semconv_release": classify.load()["release"],
         "differences": {approach_id: differences(runs.get(approach_id), scenario) for approach_id in ids},
     }

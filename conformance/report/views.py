@@ -3,7 +3,10 @@ approaches, the same in the Markdown and the HTML. Pure."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from conformance.checks import CHECKS
+from conformance.report.dashboard import attributes_table, dashboard_table
 from conformance.tables import Table
 
 
@@ -30,11 +33,14 @@ def _scopes(entries: list[dict]) -> str:
     return "; ".join(f"{e['name']} {e['version'] or '(no version)'} ×{e['spans']}" for e in entries)
 
 
-def _generation(attrs: dict) -> str:
-    network = attrs["by_generation"]["old"] + attrs["by_generation"]["stable"]
-    if not network:
-        return "none: no network attributes"
-    return f"{attrs['generation']}: {', '.join(network)}"
+def _conventions(semconv: dict) -> str:
+    client = semconv["client"]
+    classes = Counter(a["class"] for a in client["attributes"].values())
+    return f"{client['generation']} generation; " + ", ".join(f"{n} {name}" for name, n in sorted(classes.items())) if classes else "no attributes"
+
+
+def _missing(missing: dict) -> str:
+    return " / ".join(", ".join(names) or "none" for names in (missing["required"], missing["recommended"]))
 
 
 def glance_table(report: dict) -> Table:
@@ -43,7 +49,9 @@ def glance_table(report: dict) -> Table:
         ("RPC span name", lambda d: " | ".join(d["rpc_span_naming"]["schemes"]) + f", e.g. {d['rpc_span_naming']['example']}"),
         ("RPC span attributes", lambda d: ", ".join(d["rpc_span_attributes"]["keys"])),
         ("only on some RPC spans", lambda d: ", ".join(d["rpc_span_attributes"]["on_some_spans"])),
-        ("semantic conventions (network attributes)", lambda d: _generation(d["rpc_span_attributes"])),
+        ("semantic conventions (RPC span attributes)", lambda d: _conventions(d["semconv"])),
+        ("required / recommended attributes missing", lambda d: _missing(d["semconv"]["client"]["missing"])),
+        ("span kind (the rule's: client)", lambda d: ", ".join(d["semconv"]["client"]["span_kind"]["seen"])),
         ("scope of the RPC spans", lambda d: _scopes(d["scopes"]["rpc_client_spans"])),
         ("scope of the other spans", lambda d: _scopes(d["scopes"]["other_spans"])),
         ("SDK (telemetry.* resource)", lambda d: ", ".join(f"{k}={v}" for k, v in d["sdk"].items())),
@@ -53,8 +61,8 @@ def glance_table(report: dict) -> Table:
         "At a glance",
         ["", *report["differences"]],
         [link_fix_row(report), token_leak_row(report)] + [[title, *_by_approach(report, render)] for title, render in rows],
-        note="The client's own gRPC CLIENT spans. Network attribute names: net.* is the old semantic-convention "
-        "generation, server.*/network.* the stable one.",
+        note=f"The client's own gRPC CLIENT spans; attributes classified against semantic conventions "
+        f"{report['semconv_release']} (see the dashboard table).",
     )
 
 
@@ -80,8 +88,7 @@ def steps_table(report: dict, scenario: dict) -> Table:
 
 def _failed_calls(failure: dict) -> str:
     return "; ".join(
-        f"{c['method']}: status {c['status']}, rpc.grpc.status_code {_cell(c['grpc_status_code'])}"
-        f" (server {_cell(c['server_grpc_status_code'])})"
+        f"{c['method']}: status {c['status']}, {_cell(c['status_code'])} (server {_cell(c['server_status_code'])})"
         for c in failure["rpc_spans"]
     )
 
@@ -103,7 +110,7 @@ def failure_table(report: dict) -> Table:
         ["", *report["differences"]],
         [[title, *_by_approach(report, render)] for title, render in rows],
         note="Describing a missing collection: Milvus puts the error in the status field of a gRPC OK reply, "
-        "so rpc.grpc.status_code is 0 and the error shows on the client's step span.",
+        "so the gRPC status code is 0 (OK) and the error shows on the client's step span.",
     )
 
 
@@ -129,7 +136,14 @@ def durations_table(report: dict) -> Table:
 
 
 def difference_tables(report: dict, scenario: dict) -> list[Table]:
-    return [glance_table(report), steps_table(report, scenario), failure_table(report), durations_table(report)]
+    return [
+        dashboard_table(report),
+        attributes_table(report),
+        glance_table(report),
+        steps_table(report, scenario),
+        failure_table(report),
+        durations_table(report),
+    ]
 
 
 def trace_url(report: dict, trace_id: str) -> str:

@@ -227,3 +227,33 @@ def test_a_run_without_the_token_anywhere_passes():
     run = run_of("python-sdk")
     run.secrets = [TOKEN]
     assert outcome(run, "no_credentials").passed
+
+
+
+# Real runs of otelgrpc v0.72.0 (the matrix's switch cells): OTEL_SEMCONV_STABILITY_OPT_IN=rpc
+# writes the stable names only, rpc/dup both generations.
+GENERATIONS = ["go-otelgrpc-stable", "go-otelgrpc-dup"]
+
+
+@pytest.mark.parametrize("name", GENERATIONS)
+@pytest.mark.parametrize("check", CHECKS)
+def test_a_call_reads_the_same_from_either_rpc_generation(name, check):
+    result = outcome(run_of(name), check)
+    assert result.passed, result.reason
+
+
+def test_a_stable_span_names_its_call_from_the_fully_qualified_method():
+    flush = next(s for s in run_of("go-otelgrpc-stable").trace.spans
+                 if s.service == "milvus-client-go-otelgrpc-matrix" and s.tags.get("rpc.method", "").endswith("/Flush"))
+    assert flush.tags["rpc.method"] == "milvus.proto.milvus.MilvusService/Flush" and flush.tags["rpc.system.name"] == "grpc"
+    assert "rpc.service" not in flush.tags and "rpc.system" not in flush.tags
+    assert flush.rpc_call() == ("milvus.proto.milvus.MilvusService", "Flush")
+
+
+def test_a_stable_span_without_rpc_system_name_is_not_a_call():
+    payload = recorded("go-otelgrpc-stable.trace.json")
+    for span in payload["data"][0]["spans"]:
+        span["tags"] = [t for t in span["tags"] if t["key"] != "rpc.system.name"]
+    result = outcome(run_of("go-otelgrpc-stable", payload), "rpc_client_spans")
+    assert not result.passed
+    assert "flush (Flush)" in result.reason and "rpc.system.name=grpc" in result.reason

@@ -55,7 +55,8 @@ LISTINGS = {
     "pymilvus": ["3.0.2", "2.5.9"],
     "io.opentelemetry.javaagent:opentelemetry-javaagent": ["2.25.0", "2.26.0", "2.31.1"],
     "go.opentelemetry.io/otel/sdk": ["v1.45.0", "v1.47.0"],
-    "go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc": ["v0.59.0", "v0.60.0"],
+    "go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc": ["v0.59.0", "v0.60.0", "v0.72.0"],
+    "go.etcd.io/etcd/server/v3": ["v3.5.5", "v3.6.8"],
     "@opentelemetry/sdk-node": ["0.210.0", "0.211.0"],
 }
 
@@ -68,7 +69,7 @@ class RecordedListings:
 def test_the_cells_run_the_approaches_whose_manifest_declares_a_matrix():
     assert [a.id for a in plans.matrixed(MANIFESTS)] == ["python/sdk", "java/agent", "go/otelgrpc", "node/sdk"]
     options = plans.options(MANIFESTS)
-    assert list(options) == ["languages", "python-sdk", "pymilvus", "java-agent", "go", "node-sdk"]
+    assert list(options) == ["languages", "python-sdk", "pymilvus", "java-agent", "java-semconv", "go", "go-semconv", "node-sdk"]
     assert options["languages"][0] == "python,java,go,node"
 
 
@@ -93,11 +94,12 @@ def test_each_ecosystem_plans_its_cells_from_the_manifest():
     assert (java.key, java.versions, java.pins) == ("java-agent-2.25.0", {"opentelemetry-javaagent": "2.25.0"}, {"io.opentelemetry.javaagent:opentelemetry-javaagent": "2.25.0"})
     assert java.variant_env(fix=False) == {"OTEL_JAVAAGENT_EXTENSIONS": None} and java.variant_env(fix=True) == {}
     in_use, pair, half = plans.plan(find(MANIFESTS, "go/otelgrpc"), [["in-use", "v1.45.0/v0.59.0", "v1.45.0"]], RecordedListings())
-    assert in_use.key == "go-in-use" and list(in_use.versions) == ["otel", "otelgrpc"] and in_use.install_steps() == []
+    assert in_use.key == "go-in-use" and list(in_use.versions) == ["otel", "otelgrpc", "etcd server"] and in_use.install_steps() == []
     assert pair.key == "go-otel-v1.45.0-otelgrpc-v0.59.0" and pair.versions == {"otel": "v1.45.0", "otelgrpc": "v0.59.0"}
     assert pair.install_steps()[0][:3] == ["go", "get", "go.opentelemetry.io/otel@v1.45.0"] and len(pair.install_steps()[0]) == 7
     assert pair.build_steps() == [["go", "build", "-o", "bin/otelgrpc", "./cmd/otelgrpc"]]
-    assert half.error == "go cell 'v1.45.0': want <otel version>/<otelgrpc version>" and half.versions == {"otel": "v1.45.0", "otelgrpc": ""}
+    assert half.error == "go cell 'v1.45.0': want <otel version>/<otelgrpc version>/<etcd server version>"
+    assert half.versions == {"otel": "v1.45.0", "otelgrpc": "", "etcd server": ""}
     node_in_use, node = plans.plan(find(MANIFESTS, "node/sdk"), [["in-use", "0.210.0"]], RecordedListings())
     assert node_in_use.key == "node-in-use" and node_in_use.install_steps() == [["npm", "ci", "--no-audit", "--no-fund"]]
     assert node.key == "node-sdk-0.210.0" and node.install_steps()[1][-1] == "@opentelemetry/instrumentation-grpc@0.210.0"
@@ -114,6 +116,7 @@ def test_the_table_shows_flags_and_links_per_variant():
     report = {
         "started_at": "2026-11-30T01:36:06+00:00",
         "duration_s": 421.0,
+        "semconv_release": "1.45.0",
         "cells": [
             {
                 "approach": "python/sdk",
@@ -128,18 +131,19 @@ def test_the_table_shows_flags_and_links_per_variant():
             {
                 "approach": "go/otelgrpc",
                 "versions": {"otel": "v1.47.0"},
+                "settings": {"OTEL_SEMCONV_STABILITY_OPT_IN": "rpc/dup"},
                 "fixable": False,
                 "error": None,
-                "results": {"out_of_the_box": table.outcome("01", 9, 9, "ok")},
+                "results": {"out_of_the_box": table.outcome("01", 9, 9, "ok", {"generation": "both", "deprecated": {}, "method_form": "fully qualified"})},
             },
             {"approach": "node/sdk", "versions": {"sdk": "1"}, "fixable": False, "error": None, "results": {"out_of_the_box": {"error": "client failed: boom"}}},
         ],
     }
     lines = table.markdown(report).splitlines()
     assert "421 s" in lines[2]
-    assert lines[-3] == "| python/sdk | opentelemetry-sdk 1.42.0 | `03` | ❌ 0 of 9 | `01` | ✅ 9 of 9 |"
-    assert lines[-2] == "| go/otelgrpc | otel v1.47.0 | `01` | ✅ 9 of 9 | — | not needed |"
-    assert lines[-1] == "| node/sdk | sdk 1 | — | client failed: boom | — | not needed |"
+    assert lines[-3] == "| python/sdk | opentelemetry-sdk 1.42.0 | `03` | ❌ 0 of 9 | `01` | ✅ 9 of 9 | — |"
+    assert lines[-2] == "| go/otelgrpc | otel v1.47.0, OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup | `01` | ✅ 9 of 9 | — | not needed | both, rpc.method fully qualified |"
+    assert lines[-1] == "| node/sdk | sdk 1 | — | client failed: boom | — | not needed | — |"
 
 
 def test_a_cell_runs_its_client_through_the_runner_with_its_own_name(tmp_path):
@@ -150,3 +154,32 @@ def test_a_cell_runs_its_client_through_the_runner_with_its_own_name(tmp_path):
     client = launch(agent, tmp_path / "r.json", name="agent-matrix", command=argv, cwd=cwd, env=extra)
     assert "OTEL_JAVAAGENT_EXTENSIONS" in agent.env and "OTEL_JAVAAGENT_EXTENSIONS" not in client.env
     assert client.env["OTEL_SERVICE_NAME"].endswith("java-agent-matrix")
+
+
+def test_a_switch_is_a_cell_per_value_on_its_releases_sharing_their_folder():
+    go = find(MANIFESTS, "go/otelgrpc")
+    plain, *switched = plans.plan(go, [["in-use"]], RecordedListings(), ["rpc", "rpc/dup"])
+    assert plain.settings == {} and [cell.settings for cell in switched] == [
+        {"OTEL_SEMCONV_STABILITY_OPT_IN": "rpc"}, {"OTEL_SEMCONV_STABILITY_OPT_IN": "rpc/dup"}]
+    dup = switched[1]
+    assert dup.key == switched[0].key == "go-otel-v1.47.0-otelgrpc-v0.72.0-etcd-v3.6.8"
+    assert dup.versions == {"otel": "v1.47.0", "otelgrpc": "v0.72.0", "etcd server": "v3.6.8"}
+    assert dup.install_steps()[0][-1] == "go.etcd.io/etcd/server/v3@v3.6.8"
+    assert dup.variant_env(fix=False) == {"OTEL_SEMCONV_STABILITY_OPT_IN": "rpc/dup"}
+    switched[0].results["out_of_the_box"] = {"generation": "stable"}
+    assert dup.results == {}  # each cell its own outcomes
+    assert [c.record_name(False) for c in (plain, *switched)] == ["out_of_the_box.json", "out_of_the_box-rpc.json", "out_of_the_box-rpc_dup.json"]
+
+
+def test_an_optional_part_left_out_keeps_the_folders_release():
+    cell, = plans.plan(find(MANIFESTS, "go/otelgrpc"), [["v1.45.0/v0.59.0"]], RecordedListings())
+    assert cell.versions == {"otel": "v1.45.0", "otelgrpc": "v0.59.0"} and "go.etcd.io/etcd/server/v3" not in cell.pins
+
+
+def test_a_switch_wants_one_request_per_axis():
+    from conformance.manifest_tables import ManifestError, read_matrix
+
+    axis = {"option": "go", "help": "h", "default": "in-use", "parts": [{"package": "p", "key": "k"}]}
+    switch = {"option": "s", "help": "h", "default": "rpc", "variable": "V", "on": ["a", "b"]}
+    with pytest.raises(ManifestError, match=r"^m\.switch\.on: want one request per axis \(1\), not 2$"):
+        read_matrix({"axes": [axis], "switch": switch}, "m")

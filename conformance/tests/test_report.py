@@ -18,6 +18,7 @@ from conformance.checks import CHECKS, Subject, evaluate_all
 from conformance.paths import REPORTS_DIR
 from conformance.report import html, markdown, model, waterfall
 from conformance.runs import Run, load_scenario
+from conformance.semconv.classify import JAEGER_FIELDS
 from conformance.spans import traces_from_jaeger
 
 RECORDED = Path(__file__).resolve().parent / "recorded"
@@ -91,20 +92,24 @@ def test_naming_schemes_differ_as_the_readme_says(built):
     assert {approach: schemes.get(approach) for approach in EXPECTED_SCHEMES} == EXPECTED_SCHEMES
 
 
-def test_attribute_keys_and_their_semantic_convention_generation(built):
+def test_attribute_keys_and_their_classification(built):
     attrs = {language: d["rpc_span_attributes"] for language, d in built["differences"].items()}
+    semconv = {language: d["semconv"]["client"] for language, d in built["differences"].items()}
     assert "server.address" not in attrs["python/sdk"]["keys"]
-    assert attrs["python/sdk"]["generation"] == "none"
-    assert attrs["go/otelgrpc"]["generation"] == "old"
-    assert attrs["go/otelgrpc"]["by_generation"]["old"] == ["net.sock.peer.addr", "net.sock.peer.port"]
-    assert attrs["java/agent"]["generation"] == "stable"
-    assert {"server.address", "network.peer.address"} <= set(attrs["java/agent"]["by_generation"]["stable"])
-    assert attrs["node/zero-code"]["by_generation"]["stable"] == ["server.address", "server.port"]
+    assert semconv["python/sdk"]["missing"]["required"] == ["rpc.system.name", "rpc.status_code", "server.address"]
+    assert semconv["go/otelgrpc"]["generation"] == "old"
+    assert semconv["go/otelgrpc"]["deprecated"]["net.sock.peer.addr"] == ["network.peer.address"]
+    assert semconv["java/agent"]["attributes"]["server.address"]["class"] == "stable"
+    assert semconv["java/agent"]["attributes"]["thread.id"]["class"] == "experimental"
+    assert semconv["node/zero-code"]["attributes"]["grpc.error_name"]["class"] == "not in the conventions"
+    assert {d["semconv"]["server"]["generation"] for d in built["differences"].values()} == {"old"}
+    assert built["semconv_release"] == "1.45.0"
     # Node's failed ClientHeartbeat (UNIMPLEMENTED in Milvus 2.3) carries error keys the others never set.
     assert attrs["node/zero-code"]["on_some_spans"] == ["grpc.error_message", "grpc.error_name"]
     assert attrs["go/grpc-otel"]["keys"] == []
+    assert semconv["go/grpc-otel"]["generation"] == "none"
     # Jaeger's renderings of kind, scope and status are not attributes.
-    assert not any(key in model.JAEGER_FIELDS for a in attrs.values() for key in a["keys"])
+    assert not any(key in JAEGER_FIELDS for a in attrs.values() for key in a["keys"])
 
 
 def test_scopes_and_sdks(built):
@@ -135,8 +140,8 @@ def test_spans_per_step_show_each_sdks_own_calls(built):
 def test_failure_representation(built):
     failures = {approach: d["failure"] for approach, d in built["differences"].items()}
     assert {f["status"] for f in failures.values()} == {"ERROR"}
-    assert all(f["rpc_spans"][0]["grpc_status_code"] in (0, None) for f in failures.values())
-    assert failures["go/grpc-otel"]["rpc_spans"][0]["grpc_status_code"] is None  # no attributes on A72 spans
+    assert all(f["rpc_spans"][0]["status_code"] in ("rpc.grpc.status_code=0", None) for f in failures.values())
+    assert failures["go/grpc-otel"]["rpc_spans"][0]["status_code"] is None  # no attributes on A72 spans
     assert failures["python/sdk"]["exception_type"] == "pymilvus.exceptions.DescribeCollectionException"
     assert failures["python/sdk"]["milvus_error_code"] == 100
     assert failures["java/agent"]["milvus_error_code"] == 100  # from the stack trace's "ServerCode: 100"
@@ -186,6 +191,20 @@ def test_markdown_has_the_matrix_and_the_differences_side_by_side(built):
         assert f"### {title}" in md
     assert "grpc.{rpc.service}/{rpc.method}" in md
     assert f"{JAEGER}/api/traces/{built['differences']['go/grpc-otel']['trace_id']}" in md
+
+
+def test_the_dashboard_table_has_a_row_per_approach_and_one_for_milvus(built, runs):
+    md = markdown.render(built, SCENARIO)
+    assert "### What your dashboards will see" in md and "semantic conventions 1.45.0" in md
+    go = next(line for line in md.splitlines() if line.startswith("| go/otelgrpc | {rpc.service}/{rpc.method} ✓"))
+    assert "| old |" in go and "net.sock.peer.addr → network.peer.address" in go and "rpc.service → rpc.method" in go
+    assert "| python/sdk | /{rpc.service}/{rpc.method} ✗ |" in md
+    assert "| Milvus (its own SERVER spans) | {rpc.service}/{rpc.method} ✓ |" in md
+    assert "| rpc.service | " + " | ".join("" if a == "go/grpc-otel" else "deprecated → rpc.method" for a in LINKED) + " |" in md
+    assert "| span kind (the rule's: client) |" + " client |" * len(LINKED) in md
+    assert "| required / recommended attributes missing | rpc.system.name, rpc.status_code, server.address / network.peer.address, network.peer.port |" in md
+    page = html.render(built, runs, SCENARIO)
+    assert "<tr><th>approach</th><th>span name</th><th>method</th>" in page
 
 
 def test_html_has_one_waterfall_per_approach_self_contained(built, runs):
@@ -293,3 +312,12 @@ def test_the_page_shows_the_last_faults_run_when_there_is_one(tmp_path, runs):
     page = report.write(tmp_path, results_of(runs), runs, APPROACHES, SCENARIO, JAEGER)[2].read_text()
     assert '<td class="failed">exit 0, 12.5 s<small>12.5 s against 7.0 s normally (&gt; +2 s)</small></td>' in page
     assert '<td class="passed" title="spans not exported">exit 0, 8.4 s</td>' in page
+
+
+def test_a_dashboard_row_names_the_switch_value_its_approach_runs_with(built):
+    from conformance.report import dashboard
+
+    report = {**built, "about": {**built["about"], "java/agent": {**built["about"]["java/agent"], "semconv_opt_in": "rpc/dup"}}}
+    rows = {row[0]: row for row in dashboard.dashboard_table(report).rows}
+    assert "java/agent (OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup)" in rows and "java/sdk" in rows
+    assert built["about"]["java/agent"]["semconv_opt_in"] is None  # the manifests set none today
