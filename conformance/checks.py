@@ -151,7 +151,8 @@ def rpc_client_spans(s: Subject) -> str | None:
     if missing:
         seen = sorted({span.tags.get("rpc.method", span.name) for span in s.trace.spans if span.kind == CLIENT})
         return (
-            "no CLIENT span with rpc.system=grpc, rpc.service and rpc.method (or an A72 name) for: "
+            "no CLIENT span with rpc.system=grpc, rpc.service and rpc.method, or rpc.system.name=grpc and a "
+            "fully qualified rpc.method (or an A72 name) for: "
             + "; ".join(missing)
             + f". Client RPC spans seen: {seen or 'none'}"
         )

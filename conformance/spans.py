@@ -39,9 +39,14 @@ class Span:
         return self.tags.get("otel.status_code") == "ERROR" or self.tags.get("error") is True
 
     def rpc_call(self) -> tuple[str, str] | None:
-        """(service, method) of a gRPC span: from its rpc.* attributes, or else from an A72 span name."""
-        if self.tags.get("rpc.system") == "grpc" and self.tags.get("rpc.method"):
-            return self.tags.get("rpc.service"), self.tags["rpc.method"]
+        """(service, method) of a gRPC span: from its rpc.* attributes of either generation, or
+        else from an A72 span name. Old: rpc.system, rpc.service and a bare rpc.method; stable:
+        rpc.system.name and a fully qualified rpc.method (`service/Method`); dup: both."""
+        tags = self.tags
+        method = tags.get("rpc.method")
+        if "grpc" in (tags.get("rpc.system.name"), tags.get("rpc.system")) and method:
+            service, slash, name = method.rpartition("/")
+            return (service, name) if slash else (tags.get("rpc.service"), method)
         match = A72_NAME.match(self.name)
         return (match["service"], match["method"]) if match else None
 

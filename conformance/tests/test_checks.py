@@ -227,3 +227,52 @@ def test_a_run_without_the_token_anywhere_passes():
     run = run_of("python-sdk")
     run.secrets = [TOKEN]
     assert outcome(run, "no_credentials").passed
+
+
+GRPC_CODES = {0: "OK", 5: "NOT_FOUND"}
+
+
+def as_generation(payload: dict, service: str, generation: str) -> dict:
+    """The recorded (old) client spans of `service` rewritten the way otelgrpc v0.72.0 writes
+    them for OTEL_SEMCONV_STABILITY_OPT_IN unset ("stable") and rpc/dup ("dup")."""
+    altered = copy.deepcopy(payload)
+    processes = {pid for pid, p in altered["data"][0]["processes"].items() if p["serviceName"] == service}
+    for span in altered["data"][0]["spans"]:
+        tags = {t["key"]: t for t in span["tags"]}
+        if span["processID"] not in processes or "rpc.method" not in tags:
+            continue
+        tags["rpc.method"]["value"] = f"{tags['rpc.service']['value']}/{tags['rpc.method']['value']}"
+        code = GRPC_CODES[tags["rpc.grpc.status_code"]["value"]]
+        if generation == "stable":
+            for key in ("rpc.system", "rpc.service", "rpc.grpc.status_code"):
+                span["tags"].remove(tags[key])
+        span["tags"] += [
+            {"key": "rpc.system.name", "type": "string", "value": "grpc"},
+            {"key": "rpc.response.status_code", "type": "string", "value": code},
+        ]
+    return altered
+
+
+@pytest.mark.parametrize("generation", ["stable", "dup"])
+@pytest.mark.parametrize("check", CHECKS)
+def test_a_call_reads_the_same_from_either_rpc_generation(generation, check):
+    payload = as_generation(recorded("go-otelgrpc.trace.json"), "milvus-client-go-otelgrpc", generation)
+    result = outcome(run_of("go-otelgrpc", payload), check)
+    assert result.passed, result.reason
+
+
+def test_a_stable_span_names_its_call_from_the_fully_qualified_method():
+    payload = as_generation(recorded("go-otelgrpc.trace.json"), "milvus-client-go-otelgrpc", "stable")
+    flush = next(s for s in run_of("go-otelgrpc", payload).trace.spans
+                 if s.service == "milvus-client-go-otelgrpc" and s.tags.get("rpc.method", "").endswith("/Flush"))
+    assert "rpc.service" not in flush.tags and "rpc.system" not in flush.tags
+    assert flush.rpc_call() == ("milvus.proto.milvus.MilvusService", "Flush")
+
+
+def test_a_stable_span_without_rpc_system_name_is_not_a_call():
+    payload = as_generation(recorded("go-otelgrpc.trace.json"), "milvus-client-go-otelgrpc", "stable")
+    for span in payload["data"][0]["spans"]:
+        span["tags"] = [t for t in span["tags"] if t["key"] != "rpc.system.name"]
+    result = outcome(run_of("go-otelgrpc", payload), "rpc_client_spans")
+    assert not result.passed
+    assert "flush (Flush)" in result.reason and "rpc.system.name=grpc" in result.reason
