@@ -66,9 +66,9 @@ class RecordedListings:
 
 
 def test_the_cells_run_the_approaches_whose_manifest_declares_a_matrix():
-    assert [a.id for a in plans.matrixed(MANIFESTS)] == ["python/sdk", "java/agent", "go/otelgrpc", "node/sdk"]
+    assert [a.id for a in plans.matrixed(MANIFESTS)] == ["python/sdk", "java/agent", "go/otelgrpc", "go/grpc-otel", "node/sdk"]
     options = plans.options(MANIFESTS)
-    assert list(options) == ["languages", "python-sdk", "pymilvus", "java-agent", "go", "node-sdk"]
+    assert list(options) == ["languages", "python-sdk", "pymilvus", "java-agent", "go", "go-grpc", "node-sdk"]
     assert options["languages"][0] == "python,java,go,node"
 
 
