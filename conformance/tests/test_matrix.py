@@ -67,9 +67,9 @@ class RecordedListings:
 
 
 def test_the_cells_run_the_approaches_whose_manifest_declares_a_matrix():
-    assert [a.id for a in plans.matrixed(MANIFESTS)] == ["python/sdk", "java/agent", "go/otelgrpc", "node/sdk"]
+    assert [a.id for a in plans.matrixed(MANIFESTS)] == ["python/sdk", "java/agent", "go/otelgrpc", "go/grpc-otel", "node/sdk"]
     options = plans.options(MANIFESTS)
-    assert list(options) == ["languages", "python-sdk", "pymilvus", "java-agent", "java-semconv", "go", "go-semconv", "node-sdk"]
+    assert list(options) == ["languages", "python-sdk", "pymilvus", "java-agent", "java-semconv", "go", "go-semconv", "go-grpc", "node-sdk"]
     assert options["languages"][0] == "python,java,go,node"
 
 
@@ -162,13 +162,18 @@ def test_a_switch_is_a_cell_per_value_on_its_releases_sharing_their_folder():
     assert plain.settings == {} and [cell.settings for cell in switched] == [
         {"OTEL_SEMCONV_STABILITY_OPT_IN": "rpc"}, {"OTEL_SEMCONV_STABILITY_OPT_IN": "rpc/dup"}]
     dup = switched[1]
-    assert dup.key == switched[0].key == "go-otel-v1.47.0-otelgrpc-v0.72.0-etcd-v3.6.8"
-    assert dup.versions == {"otel": "v1.47.0", "otelgrpc": "v0.72.0", "etcd server": "v3.6.8"}
-    assert dup.install_steps()[0][-1] == "go.etcd.io/etcd/server/v3@v3.6.8"
+    assert dup.key == switched[0].key == plain.key == "go-in-use"  # the manifest's `on`: go.mod's releases
     assert dup.variant_env(fix=False) == {"OTEL_SEMCONV_STABILITY_OPT_IN": "rpc/dup"}
     switched[0].results["out_of_the_box"] = {"generation": "stable"}
     assert dup.results == {}  # each cell its own outcomes
     assert [c.record_name(False) for c in (plain, *switched)] == ["out_of_the_box.json", "out_of_the_box-rpc.json", "out_of_the_box-rpc_dup.json"]
+
+
+def test_an_optional_part_named_is_installed():
+    cell, = plans.plan(find(MANIFESTS, "go/otelgrpc"), [["v1.47.0/v0.72.0/v3.6.8"]], RecordedListings())
+    assert cell.key == "go-otel-v1.47.0-otelgrpc-v0.72.0-etcd-v3.6.8"
+    assert cell.versions == {"otel": "v1.47.0", "otelgrpc": "v0.72.0", "etcd server": "v3.6.8"}
+    assert cell.install_steps()[0][-1] == "go.etcd.io/etcd/server/v3@v3.6.8"
 
 
 def test_an_optional_part_left_out_keeps_the_folders_release():
