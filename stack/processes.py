@@ -154,7 +154,7 @@ def _tail(path: Path | None, lines: int = 15) -> str:
         return ""
 
 
-def spawn(name: str, cmd: list, env: dict | None = None) -> tuple[subprocess.Popen, Path]:
+def spawn(name: str, cmd: list, env: dict | None = None, cwd: Path | None = None) -> tuple[subprocess.Popen, Path]:
     """Start a long-running component in a session of its own, its output in logs/NAME.log."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = LOG_DIR / f"{name}.log"
@@ -165,6 +165,7 @@ def spawn(name: str, cmd: list, env: dict | None = None) -> tuple[subprocess.Pop
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
+            cwd=cwd,
             start_new_session=True,
         )
     return proc, log

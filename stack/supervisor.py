@@ -10,9 +10,9 @@ import os
 import time
 from collections.abc import Iterator
 
-from stack import state
+from stack import addresses, state
 from stack.addresses import STATE_DIR, StackError, jaeger_api_url, milvus_uri, otlp_grpc_endpoint
-from stack.backends import docker, embedded, external
+from stack.backends import cluster, docker, embedded, external
 from stack.components import components, milvus
 from stack.installs import JAEGER_BUILD_TIMEOUT_S
 from stack.milvus_user import ensure_milvus_user
@@ -27,6 +27,24 @@ def backend() -> str:
     if name not in BACKENDS:
         raise StackError(f"unknown STACK_BACKEND={name!r}; use 'embedded' (default), 'docker' or 'external'")
     return name
+
+
+def milvus_mode() -> str:
+    """STACK_MILVUS_MODE, checked against the backend: cluster runs with the embedded one only."""
+    mode = addresses.milvus_mode()
+    if mode == "cluster" and backend() != "embedded":
+        raise StackError(f"STACK_MILVUS_MODE=cluster runs with the embedded backend only, not STACK_BACKEND={backend()}")
+    return mode
+
+
+def topology():
+    """The module that starts and stops the stack: the backend's, or the cluster's."""
+    return cluster if milvus_mode() == "cluster" else BACKENDS[backend()]
+
+
+def recorded_cluster() -> bool:
+    """The last `up` started a cluster (so `down` and `status` treat it as one, whatever the mode now)."""
+    return state.load().get("backend") == "cluster"
 
 
 @contextlib.contextmanager
@@ -55,7 +73,7 @@ def up() -> None:
     with exclusive():
         started = time.monotonic()
         name = backend()
-        BACKENDS[name].up()
+        topology().up()
         if name != "external":
             ensure_milvus_user()
         say(
@@ -70,7 +88,7 @@ def down() -> None:
         if backend() == "external":
             say("STACK_BACKEND=external: nothing of ours to stop")
             return
-        BACKENDS[backend()].down()
+        (cluster if recorded_cluster() else topology()).down()
         say("stack down")
 
 
@@ -91,7 +109,10 @@ def status() -> int:
         where = ", ".join(f"{port} {role}" for port, role in component.ports.items())
         processes = f"process group {pgid} ({len(group_members(pgid))} processes)" if pgid else "no process of ours"
         say(f"{component.name}: {'healthy' if is_healthy else 'NOT healthy'}; {processes}; {where}")
-    strays = stray_groups() - {state.running_pgid(current, c.name) for c in parts}
+    if current.get("backend") == "cluster" or milvus_mode() == "cluster":
+        for line in cluster.status_lines(current):
+            say(line)
+    strays = stray_groups() - {state.running_pgid(current, name) for name in current if isinstance(current[name], dict)}
     if strays:
         say(f"stray stack processes (process groups {sorted(strays)}): `python stack/stackctl.py down` stops them")
     return 0 if all_healthy else 3
@@ -120,5 +141,11 @@ def last_start() -> dict[str, dict]:
 
 
 def milvus_pgid() -> int | None:
-    """The process group of the embedded stack's running Milvus, for a tool that kills it."""
-    return state.running_pgid(state.load(), "milvus")
+    """The process group of the embedded stack's running Milvus (the cluster's proxy), for a tool that kills it."""
+    return process_pgid("milvus-proxy" if recorded_cluster() else "milvus")
+
+
+def process_pgid(name: str) -> int | None:
+    """The process group of one process of ours by its name in state.json (cluster_plan.py's
+    names for the cluster: milvus-querynode, kafka, ...), None when it does not run."""
+    return state.running_pgid(state.load(), name)
