@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from conformance.spans import CLIENT, SERVER, Span, server_child
 
 QUERY_NODE_RPC_SERVICE = "milvus.proto.query.QueryNode"
+ENGINE_SERVICE = "segcore"  # Milvus's C++ search engine, whose spans a query node records under this service
 STEPS = ("search", "query")  # the scenario's steps that Milvus executes on query nodes
 
 
@@ -24,9 +25,12 @@ class Hop:
     def query_node_spans(self) -> list[Span]:
         return [served for _, served in self.calls if served is not None]
 
-    def split_ms(self) -> dict[str, float]:
+    def split_ms(self) -> dict[str, float | None]:
         """serving process, hop (the calls minus the query nodes' own time) and query node(s),
-        in ms; concurrent calls (one per shard) count once (their union)."""
+        in ms; concurrent calls (one per shard) count once (their union). Without a query
+        node's SERVER span (the standalone: one process, no call) all of it is the serving process's."""
+        if not self.query_node_spans():
+            return {"proxy": self.server.duration_us / 1000, "hop": None, "querynode": None}
         calls = covered_us([client for client, _ in self.calls])
         nodes = covered_us(self.query_node_spans())
         return {"proxy": (self.server.duration_us - calls) / 1000, "hop": (calls - nodes) / 1000, "querynode": nodes / 1000}
@@ -70,8 +74,14 @@ def distributed(scenario: dict) -> bool:
 
 
 def problem(hop: Hop, scenario: dict) -> str | None:
-    """Why this call does not reach a query node (of another process, when distributed)."""
+    """Why this call does not reach a query node: one of another process when Milvus is
+    distributed; in the standalone, whose proxy calls its query node in-process (no gRPC,
+    no span of the call), the query node's engine spans (segcore) below the server span."""
     where = f"{hop.step}: {hop.server.label()}"
+    if not distributed(scenario):
+        if any(span.service == ENGINE_SERVICE for span in hop.server.descendants()):
+            return None
+        return f"{where} has no {ENGINE_SERVICE} span below it: the query node's search engine recorded nothing of this call"
     if not hop.calls:
         return f"{where} made no {QUERY_NODE_RPC_SERVICE} call below it (did Milvus's tracing stop inside the proxy?)"
     unserved = [client.rpc_call()[1] for client, served in hop.calls if served is None]
@@ -80,11 +90,9 @@ def problem(hop: Hop, scenario: dict) -> str | None:
             f"{where}: its {QUERY_NODE_RPC_SERVICE}/{unserved[0]} call has no query node SERVER span below it: Milvus did not carry "
             "the trace context between its components, or the query node does not export to this Jaeger"
         )
-    if distributed(scenario):
-        others = [span for span in hop.query_node_spans() if span.service != hop.server.service]
-        if not others:
-            return (
-                f"{where}: the query node's span is of service {hop.server.service!r}, the process that serves the client; "
-                "a distributed Milvus runs its query nodes as other processes"
-            )
+    if not [span for span in hop.query_node_spans() if span.service != hop.server.service]:
+        return (
+            f"{where}: the query node's span is of service {hop.server.service!r}, the process that serves the client; "
+            "a distributed Milvus runs its query nodes as other processes"
+        )
     return None
