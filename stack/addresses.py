@@ -66,7 +66,7 @@ CLUSTER_SERVER_SERVICE = "proxy"  # the cluster's process that answers the clien
 
 def milvus_mode() -> str:
     """STACK_MILVUS_MODE, checked: standalone (default: one process) or cluster (backends/cluster.py)."""
-    mode = os.environ.get("STACK_MILVUS_MODE", "standalone")
+    mode = os.environ.get("STACK_MILVUS_MODE") or "standalone"
     if mode not in MILVUS_MODES:
         raise StackError(f"unknown STACK_MILVUS_MODE={mode!r}; use 'standalone' (default) or 'cluster'")
     return mode

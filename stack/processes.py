@@ -64,6 +64,18 @@ def stray_groups(state_dir: Path = STATE_DIR) -> set[int]:
     return groups
 
 
+def groups_with_argument(text: str) -> set[int]:
+    """Process groups of any program given `text` as a whole argument or its start (Kafka's
+    `java -cp <its libs>/*`, which runs no program from the state dir)."""
+    groups = set()
+    for pid in _all_pids():
+        if any(arg.startswith(text) for arg in _cmdline(pid).split(" ")):
+            stat = _proc_stat(pid)
+            if stat and stat[0] != "Z":
+                groups.add(stat[1])
+    return groups
+
+
 def stop_group(name: str, pgid: int) -> None:
     """SIGTERM the whole group, wait, then SIGKILL: Milvus can ignore SIGTERM for 20 s+."""
     if not group_members(pgid):

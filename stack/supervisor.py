@@ -98,8 +98,9 @@ def status() -> int:
         problems = external.problems()
         say(f"backend: external; Milvus {milvus_uri()}, Jaeger API {jaeger_api_url()}: {'; '.join(problems) or 'both answer'}")
         return 3 if problems else 0
-    parts = components()
     current = state.load()
+    is_cluster = current.get("backend") == "cluster" or milvus_mode() == "cluster"
+    parts = components()[:1] if is_cluster else components()  # the cluster's Milvus: one line per process below
     say(f"backend: {current.get('backend', backend())}; state: {STATE_DIR}")
     all_healthy = True
     for component in parts:
@@ -109,8 +110,9 @@ def status() -> int:
         where = ", ".join(f"{port} {role}" for port, role in component.ports.items())
         processes = f"process group {pgid} ({len(group_members(pgid))} processes)" if pgid else "no process of ours"
         say(f"{component.name}: {'healthy' if is_healthy else 'NOT healthy'}; {processes}; {where}")
-    if current.get("backend") == "cluster" or milvus_mode() == "cluster":
-        for line in cluster.status_lines(current):
+    if is_cluster:
+        for is_healthy, line in cluster.status_lines(current):
+            all_healthy &= is_healthy
             say(line)
     strays = stray_groups() - {state.running_pgid(current, name) for name in current if isinstance(current[name], dict)}
     if strays:

@@ -12,6 +12,7 @@ import pytest
 
 from conformance import hops
 from conformance.checks import Subject, evaluate
+from conformance.jaeger import complete
 from conformance.report.model import inside_milvus
 from conformance.runs import Run, load_scenario
 from conformance.spans import Span, traces_from_jaeger
@@ -115,3 +116,9 @@ def test_concurrent_calls_count_once():
     assert hops.covered_us([span(0, 10), span(5, 15), span(20, 30)]) == 25
     assert hops.covered_us([span(0, 30), span(5, 10)]) == 30
     assert hops.covered_us([]) == 0
+
+
+def test_the_suite_waits_for_the_query_nodes_spans(cluster):
+    # Each Milvus process exports on its own schedule: the proxy's spans can be in before the query node's.
+    assert complete(recorded("cluster-python-sdk").trace, cluster)
+    assert not complete(recorded("cluster-python-sdk", drop_service="querynode").trace, cluster)

@@ -15,10 +15,10 @@ from pathlib import Path
 from stack import cluster_plan, state
 from stack.addresses import CLUSTER_DIR, HOST, StackError, port
 from stack.backends import embedded
-from stack.cluster_installs import ensure_etcd, ensure_kafka, ensure_milvus_binary
+from stack.cluster_installs import KAFKA_LIBS, ensure_etcd, ensure_kafka, ensure_milvus_binary
 from stack.cluster_plan import KAFKA, Process
 from stack.components import MILVUS_START_TIMEOUT_S, http_ok, jaeger
-from stack.processes import check_ports_free, port_holder, say, spawn, stop_group, stray_groups, wait_until
+from stack.processes import check_ports_free, groups_with_argument, port_holder, say, spawn, stop_group, stray_groups, wait_until
 
 BACKING_START_TIMEOUT_S = 60
 
@@ -136,7 +136,7 @@ def down() -> None:
     stop_all([p.name for p in reversed(cluster_plan.processes())], current)
     if pgid := state.running_pgid(current, "jaeger"):
         stop_group("jaeger", pgid)
-    for pgid in stray_groups():
+    for pgid in stray_groups() | groups_with_argument(str(KAFKA_LIBS)):
         stop_group("stray stack process", pgid)
     for process in (*cluster_plan.processes(), jaeger()):
         held = cluster_plan.ports_of(process) if isinstance(process, Process) else process.ports
@@ -145,11 +145,11 @@ def down() -> None:
     state.clear()
 
 
-def status_lines(current: dict) -> list[str]:
-    """One line per cluster process: healthy or not, its process group and ports."""
+def status_lines(current: dict) -> list[tuple[bool, str]]:
+    """Per cluster process: whether it is healthy, and a line with that, its process group and ports."""
     lines = []
     for process in cluster_plan.processes():
-        pgid = state.running_pgid(current, process.name)
+        pgid, is_healthy = state.running_pgid(current, process.name), healthy(process)
         where = ", ".join(f"{number} {role}" for number, role in cluster_plan.ports_of(process).items())
-        lines.append(f"{process.name}: {'healthy' if healthy(process) else 'NOT healthy'}; process group {pgid or '-'}; {where}")
+        lines.append((is_healthy, f"{process.name}: {'healthy' if is_healthy else 'NOT healthy'}; process group {pgid or '-'}; {where}"))
     return lines
