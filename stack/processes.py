@@ -52,6 +52,18 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
+def resident_mib(pgid: int) -> float:
+    """The resident memory (VmRSS) of a process group's live members, in MiB."""
+    total_kib = 0
+    for pid in group_members(pgid):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total_kib += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total_kib / 1024
+
+
 def stray_groups(state_dir: Path = STATE_DIR) -> set[int]:
     """Process groups of any program run from the state dir, even without state (orphans)."""
     marker = str(state_dir) + os.sep

@@ -18,7 +18,17 @@ from stack.backends import embedded
 from stack.cluster_installs import KAFKA_LIBS, ensure_etcd, ensure_kafka, ensure_milvus_binary
 from stack.cluster_plan import KAFKA, Process
 from stack.components import MILVUS_START_TIMEOUT_S, http_ok, jaeger
-from stack.processes import check_ports_free, groups_with_argument, port_holder, say, spawn, stop_group, stray_groups, wait_until
+from stack.processes import (
+    check_ports_free,
+    groups_with_argument,
+    port_holder,
+    resident_mib,
+    say,
+    spawn,
+    stop_group,
+    stray_groups,
+    wait_until,
+)
 
 BACKING_START_TIMEOUT_S = 60
 
@@ -151,5 +161,6 @@ def status_lines(current: dict) -> list[tuple[bool, str]]:
     for process in cluster_plan.processes():
         pgid, is_healthy = state.running_pgid(current, process.name), healthy(process)
         where = ", ".join(f"{number} {role}" for number, role in cluster_plan.ports_of(process).items())
-        lines.append((is_healthy, f"{process.name}: {'healthy' if is_healthy else 'NOT healthy'}; process group {pgid or '-'}; {where}"))
+        group = f"process group {pgid}, {resident_mib(pgid):.0f} MiB resident" if pgid else "no process of ours"
+        lines.append((is_healthy, f"{process.name}: {'healthy' if is_healthy else 'NOT healthy'}; {group}; {where}"))
     return lines
