@@ -74,12 +74,23 @@ def up() -> None:
         started = time.monotonic()
         name = backend()
         topology().up()
-        if name != "external":
+        if topology() is cluster:
+            serve_cluster()
+        elif name != "external":
             ensure_milvus_user()
         say(
             f"stack up in {time.monotonic() - started:.1f} s: "
             f"Milvus {milvus_uri()}, OTLP {otlp_grpc_endpoint()}, Jaeger API {jaeger_api_url()}"
         )
+
+
+def serve_cluster() -> None:
+    """The demo's user on the cluster, the wait ended as soon as a process of it stops answering, which is named."""
+    try:
+        ensure_milvus_user(alive=lambda: cluster.first_down() is None)
+    except StackError as error:
+        down = cluster.first_down()
+        raise StackError(f"Milvus does not serve requests: {down}" if down else str(error)) from None
 
 
 def down() -> None:

@@ -119,7 +119,9 @@ def up() -> None:
     if not state.running_pgid(current, "jaeger"):
         check_ports_free(jaeger().ports)
     reuse = all_running_healthy(current)
-    if not reuse:
+    if not reuse:  # a part is down (a query node killed, say): the whole cluster starts again
+        if state.running_pgid(current, "etcd"):
+            embedded.end_milvus_sessions()
         stop_all([p.name for p in reversed(cluster_plan.processes())], current)
         for process in cluster_plan.processes():
             check_ports_free(cluster_plan.ports_of(process))
@@ -153,6 +155,18 @@ def down() -> None:
         for number, role in held.items():
             wait_until(f"port {number} ({role}) to be released", lambda p=number: port_holder(p) is None, 15)
     state.clear()
+
+
+def first_down() -> str | None:
+    """The first process of the cluster, in start order, that does not answer: its name,
+    address and log; None when all answer. A Milvus whose Kafka is gone passes its health
+    checks and serves nothing: this names the cause instead of a timeout."""
+    current = state.load()
+    for process in cluster_plan.processes():
+        if not healthy(process):
+            log = current.get(process.name, {}).get("log", "-")
+            return f"{process.name} does not answer at {HOST}:{port(process.health_port_variable())} (log: {log})"
+    return None
 
 
 def status_lines(current: dict) -> list[tuple[bool, str]]:
