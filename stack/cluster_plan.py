@@ -125,8 +125,12 @@ def kafka_properties(log_dir: Path) -> str:
 
 
 def kafka_cluster_id() -> str:
-    """A random Kafka cluster id (a UUID in URL-safe base64, as `kafka-storage random-uuid`)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A random Kafka cluster id: a UUID in URL-safe base64, never starting with "-", which
+    the format command would take for an option (Kafka's own random-uuid avoids it too)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def kafka_commands(classpath: str, properties: Path, cluster_id: str) -> tuple[list[str], list[str]]:

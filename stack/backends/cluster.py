@@ -23,6 +23,7 @@ from stack.processes import (
     groups_with_argument,
     port_holder,
     resident_mib,
+    run_step,
     say,
     spawn,
     stop_group,
@@ -56,7 +57,7 @@ def prepare() -> dict[str, list[str]]:
     kafka_format, kafka_run = cluster_plan.kafka_commands(classpath, properties, cluster_plan.kafka_cluster_id())
     if not (CLUSTER_DIR / "kafka-data" / "meta.properties").exists():
         (CLUSTER_DIR / "kafka-data").mkdir(parents=True, exist_ok=True)
-        subprocess.run(kafka_format, check=True, capture_output=True, timeout=120)
+        run_step("formatting Kafka's storage", kafka_format, 120)
     commands = {"etcd": cluster_plan.etcd_command(etcd, CLUSTER_DIR / "etcd-data"), "kafka": kafka_run}
     for role in cluster_plan.MILVUS_ROLES:
         commands[role.name] = [str(bin_dir / "milvus"), "run", *role.milvus_args]

@@ -78,6 +78,7 @@ def test_kafka_is_one_kraft_node_on_loopback_formatted_without_standalone(ports)
     assert "--standalone" not in fmt  # refused with static controller.quorum.voters
     assert run[-2:] == ["kafka.Kafka", "/k.properties"]
     assert len(cluster_id) == 22 and cluster_id != cluster_plan.kafka_cluster_id()
+    assert not any(cluster_plan.kafka_cluster_id().startswith("-") for _ in range(500))  # else an option to the tool
 
 
 def test_etcd_listens_on_loopback_only(ports):
