@@ -73,6 +73,7 @@ def up() -> None:
     with exclusive():
         started = time.monotonic()
         name = backend()
+        check_same_mode()
         topology().up()
         if topology() is cluster:
             serve_cluster()
@@ -82,6 +83,19 @@ def up() -> None:
             f"stack up in {time.monotonic() - started:.1f} s: "
             f"Milvus {milvus_uri()}, OTLP {otlp_grpc_endpoint()}, Jaeger API {jaeger_api_url()}"
         )
+
+
+def check_same_mode() -> None:
+    """One Milvus at a time on the stack's ports: the other mode's must be stopped first."""
+    current = state.load()
+    running = {"standalone": state.running_pgid(current, "milvus"), "cluster": state.running_pgid(current, "milvus-proxy")}
+    wanted = milvus_mode() if backend() == "embedded" else None
+    for mode, pgid in running.items():
+        if pgid and wanted and mode != wanted:
+            raise StackError(
+                f"this stack runs Milvus {mode} (process group {pgid}); `python stack/stackctl.py down` first, "
+                f"then `up` with STACK_MILVUS_MODE={wanted}"
+            )
 
 
 def serve_cluster() -> None:

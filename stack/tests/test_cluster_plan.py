@@ -3,6 +3,7 @@ the processes read them. Pure: nothing is started."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,20 @@ def test_the_mode_chooses_the_topology(monkeypatch):
     assert supervisor.topology() is supervisor.embedded
     monkeypatch.setenv("STACK_MILVUS_MODE", "cluster")
     assert supervisor.topology() is supervisor.cluster
+
+
+@pytest.mark.parametrize(("running", "wanted"), [("milvus", "cluster"), ("milvus-proxy", "standalone")])
+def test_up_in_one_mode_while_the_other_runs_is_one_line(monkeypatch, running, wanted):
+    pgid = os.getpgid(0)  # a live process group: this test's own, standing for the other mode's Milvus
+    monkeypatch.setattr(supervisor.state, "load", lambda: {running: {"pgid": pgid}})
+    monkeypatch.delenv("STACK_BACKEND", raising=False)
+    monkeypatch.setenv("STACK_MILVUS_MODE", wanted)
+    with pytest.raises(StackError) as raised:
+        supervisor.check_same_mode()
+    other = "standalone" if wanted == "cluster" else "cluster"
+    assert str(raised.value) == (
+        f"this stack runs Milvus {other} (process group {pgid}); `python stack/stackctl.py down` first, "
+        f"then `up` with STACK_MILVUS_MODE={wanted}"
+    )
+    monkeypatch.setenv("STACK_MILVUS_MODE", other)
+    supervisor.check_same_mode()  # the same mode: reused, no error
