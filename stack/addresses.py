@@ -1,7 +1,7 @@
 """Where the stack listens, where its files are, and where the clients and the suite find
 it: every value from the environment, with this machine's stack as the default.
 
-Standard library only. Importing reads only STACK_STATE_DIR; a port is read where it
+Standard library only. Importing reads only STACK_STATE_DIR and STACK_MILVUS_MODE; a port is read where it
 is asked for, so a bad STACK_*_PORT raises StackError there and never exits.
 """
 
@@ -17,11 +17,13 @@ STATE_FILE = STATE_DIR / "state.json"
 LOG_DIR = STATE_DIR / "logs"
 MILVUS_VENV = STATE_DIR / "milvus-venv"
 MILVUS_DATA = STATE_DIR / "milvus-data"
-MILVUS_TOKEN_FILE = STATE_DIR / "milvus-token"  # user:password of the demo's user, mode 0600
-MILVUS_ROOT_PASSWORD_FILE = STATE_DIR / "milvus-root-password"
 JAEGER_BIN = STATE_DIR / "bin" / "jaeger"
 JAEGER_DATA = STATE_DIR / "jaeger-data"  # Badger's files: traces outlive a restart (TTL in config.yaml)
 CLUSTER_DIR = STATE_DIR / "milvus-cluster"  # STACK_MILVUS_MODE=cluster: etcd, Kafka, storage, configs
+# Each Milvus has its own users (the cluster's in its etcd): its secrets live beside its data.
+SECRETS_DIR = CLUSTER_DIR if os.environ.get("STACK_MILVUS_MODE") == "cluster" else STATE_DIR
+MILVUS_TOKEN_FILE = SECRETS_DIR / "milvus-token"  # user:password of the demo's user, mode 0600
+MILVUS_ROOT_PASSWORD_FILE = SECRETS_DIR / "milvus-root-password"
 
 HOST = "127.0.0.1"  # where the embedded stack listens
 

@@ -126,20 +126,18 @@ def up() -> None:
         stop_all([p.name for p in reversed(cluster_plan.processes())], current)
         for process in cluster_plan.processes():
             check_ports_free(cluster_plan.ports_of(process))
-    if proc := embedded.launch(jaeger(), current):
-        try:
-            if reuse:
-                say("the Milvus cluster already runs healthy; reusing it")
-            else:
-                start_cluster(current)
+    proc = embedded.launch(jaeger(), current)  # None: ours already runs healthy
+    try:
+        if reuse:
+            say("the Milvus cluster already runs healthy; reusing it")
+        else:
+            start_cluster(current)
+        if proc:
             embedded.await_ready(jaeger(), current, proc)
-        except BaseException:
+    except BaseException:
+        if proc:
             stop_group("jaeger", proc.pid)
-            raise
-    elif reuse:
-        say("the Milvus cluster already runs healthy; reusing it")
-    else:
-        start_cluster(current)
+        raise
 
 
 def down() -> None:
