@@ -4,6 +4,8 @@ the processes read them. Pure: nothing is started."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,8 @@ import yaml
 
 from stack import addresses, cluster_plan, supervisor
 from stack.addresses import StackError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -126,3 +130,13 @@ def test_up_in_one_mode_while_the_other_runs_is_one_line(monkeypatch, running, w
     )
     monkeypatch.setenv("STACK_MILVUS_MODE", other)
     supervisor.check_same_mode()  # the same mode: reused, no error
+
+
+@pytest.mark.parametrize(("mode", "folder"), [("cluster", "milvus-cluster"), ("standalone", "")])
+def test_each_mode_keeps_its_own_milvus_secrets(tmp_path, mode, folder):
+    # Each Milvus has its own root password: one mode's must not overwrite the other's.
+    code = "from stack import addresses as a; print(a.MILVUS_TOKEN_FILE); print(a.MILVUS_ROOT_PASSWORD_FILE)"
+    env = {"PATH": "/usr/bin:/bin", "STACK_STATE_DIR": str(tmp_path), "STACK_MILVUS_MODE": mode}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    base = tmp_path / folder if folder else tmp_path
+    assert out.stdout.splitlines() == [str(base / "milvus-token"), str(base / "milvus-root-password")]
