@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from stack.addresses import HOST, port
@@ -29,7 +29,6 @@ class Process:
     health_path: str = ""  # HTTP GET on the first port that answers 200 when ready; "" = TCP connect
     health_body: bytes | None = None
     milvus_args: tuple[str, ...] = ()  # `milvus run ...` for a Milvus role
-    env: dict[str, str] = field(default_factory=dict)
 
     def health_port_variable(self) -> str:
         return next(iter(self.ports))
