@@ -245,7 +245,7 @@ def server_internal_spans(s: Subject) -> str | None:
 def reaches_query_node(s: Subject) -> str | None:
     """Search and Query reach past the serving process: a query node's SERVER span below it,
     of another Milvus process when Milvus is distributed (hops.py)."""
-    found = hops.hops({name: s.step_client_spans(step) for step in s.scenario["steps"] if (name := step["name"]) in hops.STEPS}, s.scenario)
+    found = hops.hops(s.trace, s.scenario)
     if not found:
         return f"no linked {' or '.join(hops.STEPS)} server span to follow (see server_links)"
     problems = [problem for hop in found if (problem := hops.problem(hop, s.scenario))]

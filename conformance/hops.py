@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conformance.spans import CLIENT, SERVER, Span, server_child
+from conformance.spans import CLIENT, SERVER, Span, Trace, server_child, step_spans
 
 QUERY_NODE_RPC_SERVICE = "milvus.proto.query.QueryNode"
 ENGINE_SERVICE = "segcore"  # Milvus's C++ search engine, whose spans a query node records under this service
@@ -58,13 +58,15 @@ def query_node_calls(server: Span) -> tuple[tuple[Span, Span | None], ...]:
     return tuple(calls)
 
 
-def hops(step_client_spans: dict[str, list[Span]], scenario: dict) -> list[Hop]:
-    """Every linked Search / Query call of a run (step name -> its client RPC spans)."""
+def hops(trace: Trace, scenario: dict) -> list[Hop]:
+    """Every linked Search / Query call of a run: the client's RPC spans below those steps' spans."""
+    steps = step_spans(trace, scenario)
     found = []
-    for step in STEPS:
-        for client in step_client_spans.get(step, []):
-            if server := server_child(scenario, client):
-                found.append(Hop(step, server, query_node_calls(server)))
+    for step in (step for step in scenario["steps"] if step["name"] in STEPS and step["name"] in steps):
+        for client in steps[step["name"]].descendants():
+            if client.kind == CLIENT and client.rpc_method(scenario["rpc_service"]) in step["rpcs"]:
+                if server := server_child(scenario, client):
+                    found.append(Hop(step["name"], server, query_node_calls(server)))
     return found
 
 

@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from conformance.hops import QUERY_NODE_RPC_SERVICE
+from conformance import hops
 from conformance.runs import Run
 from conformance.spans import SERVER, Span, Trace, root_span, server_child, traces_from_jaeger
 from stack.addresses import jaeger_api_url  # the variable and its default, shared with the stack
@@ -71,8 +71,8 @@ class Jaeger:
 
 
 def complete(trace: Trace | None, scenario: dict) -> bool:
-    """Root span present, every client RPC span answered by a server span, and every call of
-    Milvus's to a query node by the query node's (a distributed Milvus: hops.py).
+    """Root span present, every client RPC span answered by a server span, and Search and
+    Query reaching the query node (hops.py: its SERVER span, or the standalone's engine spans).
 
     Milvus exports in batches, seconds after the client, each of its processes on its own
     schedule: until then their spans are missing."""
@@ -80,11 +80,10 @@ def complete(trace: Trace | None, scenario: dict) -> bool:
         return False
     step_rpcs = {rpc for step in scenario["steps"] for rpc in step["rpcs"]}
     clients = [s for s in trace.spans if s.kind == "client" and s.rpc_method(scenario["rpc_service"]) in step_rpcs]
-    to_query_nodes = [s for s in trace.spans if s.kind == "client" and (s.rpc_call() or ("",))[0] == QUERY_NODE_RPC_SERVICE]
     return (
         bool(clients)
         and all(server_child(scenario, client) is not None for client in clients)
-        and all(any(child.kind == "server" for child in call.children) for call in to_query_nodes)
+        and all(hops.problem(hop, scenario) is None for hop in hops.hops(trace, scenario))
     )
 
 

@@ -173,10 +173,10 @@ def _median_of(values) -> float | None:
 def inside_milvus(subject: Subject) -> dict[str, dict]:
     """Per step that a query node serves (hops.py): medians of the time in the serving process,
     in the hop to the query node(s) and in the query node(s), and which services those were."""
-    steps = {step["name"]: subject.step_client_spans(step) for step in subject.scenario["steps"] if step["name"] in hops.STEPS}
+    every = hops.hops(subject.trace, subject.scenario)
     result = {}
     for step in hops.STEPS:
-        found = [hop for hop in hops.hops(steps, subject.scenario) if hop.step == step]
+        found = [hop for hop in every if hop.step == step]
         splits = [hop.split_ms() for hop in found]
         if found:
             result[step] = {
