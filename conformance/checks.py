@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable
 
-from conformance import spans
+from conformance import hops, spans
 from conformance.runs import Run
 from conformance.spans import CLIENT, SERVER, Span, server_child, traceparent_flags
 
@@ -240,6 +240,17 @@ def server_internal_spans(s: Subject) -> str | None:
     if bare:
         return f"server spans without Milvus-internal spans below them: {', '.join(bare)}"
     return None
+
+
+@check()
+def reaches_query_node(s: Subject) -> str | None:
+    """Search and Query reach past the serving process: a query node's SERVER span below it,
+    of another Milvus process when Milvus is distributed (hops.py)."""
+    found = hops.hops(s.trace, s.scenario)
+    if not found:
+        return f"no linked {' or '.join(hops.STEPS)} server span to follow (see server_links)"
+    problems = [problem for hop in found if (problem := hops.problem(hop, s.scenario))]
+    return "; ".join(problems) or None
 
 
 @check()

@@ -7,6 +7,7 @@ import time
 
 import requests
 
+from conformance import hops
 from conformance.runs import Run
 from conformance.spans import SERVER, Span, Trace, root_span, server_child, traces_from_jaeger
 from stack.addresses import jaeger_api_url  # the variable and its default, shared with the stack
@@ -70,14 +71,20 @@ class Jaeger:
 
 
 def complete(trace: Trace | None, scenario: dict) -> bool:
-    """Root span present and every client RPC span answered by a server span.
+    """Root span present, every client RPC span answered by a server span, and Search and
+    Query reaching the query node (hops.py: its SERVER span, or the standalone's engine spans).
 
-    Milvus exports in batches, seconds after the client: until then its spans are missing."""
+    Milvus exports in batches, seconds after the client, each of its processes on its own
+    schedule: until then their spans are missing."""
     if trace is None or root_span(trace, scenario) is None:
         return False
     step_rpcs = {rpc for step in scenario["steps"] for rpc in step["rpcs"]}
     clients = [s for s in trace.spans if s.kind == "client" and s.rpc_method(scenario["rpc_service"]) in step_rpcs]
-    return bool(clients) and all(server_child(scenario, client) is not None for client in clients)
+    return (
+        bool(clients)
+        and all(server_child(scenario, client) is not None for client in clients)
+        and all(hops.problem(hop, scenario) is None for hop in hops.hops(trace, scenario))
+    )
 
 
 def load_run(jaeger: Jaeger, record: dict, scenario: dict, wait_s: float = 60.0) -> Run:

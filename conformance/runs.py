@@ -12,16 +12,18 @@ from pathlib import Path
 from conformance.approaches import Approach
 from conformance.paths import RUNS_DIR, SCENARIO_FILE
 from conformance.spans import Span, Trace
-from stack.addresses import milvus_token
+from stack.addresses import CLUSTER_SERVER_SERVICE, milvus_mode, milvus_token
 
 
 def load_scenario(path: Path = SCENARIO_FILE) -> dict:
     """The contract, plus `server_services`: the Milvus services whose SERVER spans answer
     the client. MILVUS_SERVER_SERVICES (comma-separated) sets them: distributed Milvus on
-    Kubernetes serves clients from `proxy`; else the scenario's `server_service`."""
+    Kubernetes serves clients from `proxy`; else the stack's cluster's proxy
+    (STACK_MILVUS_MODE=cluster), else the scenario's `server_service` (the standalone)."""
     scenario = json.loads(path.read_text())
     names = [name.strip() for name in os.environ.get("MILVUS_SERVER_SERVICES", "").split(",") if name.strip()]
-    scenario["server_services"] = names or [scenario["server_service"]]
+    default = CLUSTER_SERVER_SERVICE if milvus_mode() == "cluster" else scenario["server_service"]
+    scenario["server_services"] = names or [default]
     return scenario
 
 

@@ -1,7 +1,7 @@
 """Where the stack listens, where its files are, and where the clients and the suite find
 it: every value from the environment, with this machine's stack as the default.
 
-Standard library only. Importing reads only STACK_STATE_DIR; a port is read where it
+Standard library only. Importing reads only STACK_STATE_DIR and STACK_MILVUS_MODE; a port is read where it
 is asked for, so a bad STACK_*_PORT raises StackError there and never exits.
 """
 
@@ -17,10 +17,13 @@ STATE_FILE = STATE_DIR / "state.json"
 LOG_DIR = STATE_DIR / "logs"
 MILVUS_VENV = STATE_DIR / "milvus-venv"
 MILVUS_DATA = STATE_DIR / "milvus-data"
-MILVUS_TOKEN_FILE = STATE_DIR / "milvus-token"  # user:password of the demo's user, mode 0600
-MILVUS_ROOT_PASSWORD_FILE = STATE_DIR / "milvus-root-password"
 JAEGER_BIN = STATE_DIR / "bin" / "jaeger"
 JAEGER_DATA = STATE_DIR / "jaeger-data"  # Badger's files: traces outlive a restart (TTL in config.yaml)
+CLUSTER_DIR = STATE_DIR / "milvus-cluster"  # STACK_MILVUS_MODE=cluster: etcd, Kafka, storage, configs
+# Each Milvus has its own users (the cluster's in its etcd): its secrets live beside its data.
+SECRETS_DIR = CLUSTER_DIR if os.environ.get("STACK_MILVUS_MODE") == "cluster" else STATE_DIR
+MILVUS_TOKEN_FILE = SECRETS_DIR / "milvus-token"  # user:password of the demo's user, mode 0600
+MILVUS_ROOT_PASSWORD_FILE = SECRETS_DIR / "milvus-root-password"
 
 HOST = "127.0.0.1"  # where the embedded stack listens
 
@@ -37,10 +40,38 @@ PORT_DEFAULTS = {
     "STACK_OTLP_HTTP_PORT": 4318,
     "STACK_JAEGER_QUERY_PORT": 16686,
     "STACK_JAEGER_GRPC_PORT": 16685,
+    # STACK_MILVUS_MODE=cluster only (cluster_plan.py): Kafka, and each Milvus role's own
+    # gRPC and metrics ports (Milvus's defaults; the proxy's are the two above).
+    "STACK_KAFKA_PORT": 9092,
+    "STACK_KAFKA_CONTROLLER_PORT": 9093,
+    "STACK_MILVUS_ROOTCOORD_PORT": 53100,
+    "STACK_MILVUS_QUERYCOORD_PORT": 19531,
+    "STACK_MILVUS_DATACOORD_PORT": 13333,
+    "STACK_MILVUS_INDEXCOORD_PORT": 31000,
+    "STACK_MILVUS_PROXY_INTERNAL_PORT": 19529,
+    "STACK_MILVUS_QUERYNODE_PORT": 21123,
+    "STACK_MILVUS_DATANODE_PORT": 21124,
+    "STACK_MILVUS_INDEXNODE_PORT": 21121,
+    "STACK_MILVUS_COORDINATORS_METRICS_PORT": 9191,
+    "STACK_MILVUS_QUERYNODE_METRICS_PORT": 9192,
+    "STACK_MILVUS_DATANODE_METRICS_PORT": 9193,
+    "STACK_MILVUS_INDEXNODE_METRICS_PORT": 9194,
 }
 
 class StackError(Exception):
     """A problem the user can act on; printed as one line."""
+
+
+MILVUS_MODES = ("standalone", "cluster")
+CLUSTER_SERVER_SERVICE = "proxy"  # the cluster's process that answers the clients, as its spans name it
+
+
+def milvus_mode() -> str:
+    """STACK_MILVUS_MODE, checked: standalone (default: one process) or cluster (backends/cluster.py)."""
+    mode = os.environ.get("STACK_MILVUS_MODE") or "standalone"
+    if mode not in MILVUS_MODES:
+        raise StackError(f"unknown STACK_MILVUS_MODE={mode!r}; use 'standalone' (default) or 'cluster'")
+    return mode
 
 
 def port(variable: str) -> int:

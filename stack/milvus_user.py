@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from typing import Callable
 
 from stack.addresses import MILVUS_ROOT_PASSWORD_FILE, MILVUS_TOKEN_FILE, STACK_DIR, StackError, local_milvus_uri, milvus_token
 from stack.installs import ensure_milvus_installed
@@ -53,7 +54,7 @@ def milvus_answer(token: str) -> str:
     return "serves" if answers[1].get("code") == answers[2].get("code") == 200 else "not ready"
 
 
-def wait_for_answer(token: str) -> str:
+def wait_for_answer(token: str, alive: Callable[[], bool] = lambda: True) -> str:
     """Milvus's answer to `token` once it gives one ("serves" or "refused")."""
     answer = ""
 
@@ -62,16 +63,16 @@ def wait_for_answer(token: str) -> str:
         answer = milvus_answer(token)
         return answer != "not ready"
 
-    wait_until("Milvus to serve requests", answered, MILVUS_SERVE_TIMEOUT_S)
+    wait_until("Milvus to serve requests", answered, MILVUS_SERVE_TIMEOUT_S, alive=alive)
     return answer
 
 
-def ensure_milvus_user(rotate: bool = False) -> None:
+def ensure_milvus_user(rotate: bool = False, alive: Callable[[], bool] = lambda: True) -> None:
     """The demo's user, kept while Milvus serves its token: Milvus 2.3.5 applies a new user's
     grant 26-106 s after creating it (measured). A new one (stack/milvus_auth.py) when Milvus
     refuses the token, or with `rotate`. Returns once Milvus serves the token."""
     token = milvus_token()
-    if token and not rotate and wait_for_answer(token) == "serves":
+    if token and not rotate and wait_for_answer(token, alive) == "serves":
         say(f"the demo's Milvus user {token.split(':')[0]!r} works; keeping it")
         return
     run_step(
@@ -85,7 +86,7 @@ def ensure_milvus_user(rotate: bool = False) -> None:
         ],
         300,  # milvus_auth.py waits up to 240 s for Milvus to apply the new grant
     )
-    if wait_for_answer(milvus_token() or "") != "serves":
+    if wait_for_answer(milvus_token() or "", alive) != "serves":
         raise StackError(
             f"Milvus refuses the new user's token in {MILVUS_TOKEN_FILE}; `python stack/stackctl.py rotate` makes another"
         )

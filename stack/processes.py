@@ -52,12 +52,36 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
+def resident_mib(pgid: int) -> float:
+    """The resident memory (VmRSS) of a process group's live members, in MiB."""
+    total_kib = 0
+    for pid in group_members(pgid):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total_kib += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total_kib / 1024
+
+
 def stray_groups(state_dir: Path = STATE_DIR) -> set[int]:
     """Process groups of any program run from the state dir, even without state (orphans)."""
     marker = str(state_dir) + os.sep
     groups = set()
     for pid in _all_pids():
         if _cmdline(pid).startswith(marker):
+            stat = _proc_stat(pid)
+            if stat and stat[0] != "Z":
+                groups.add(stat[1])
+    return groups
+
+
+def groups_with_argument(text: str) -> set[int]:
+    """Process groups of any program given `text` as a whole argument or its start (Kafka's
+    `java -cp <its libs>/*`, which runs no program from the state dir)."""
+    groups = set()
+    for pid in _all_pids():
+        if any(arg.startswith(text) for arg in _cmdline(pid).split(" ")):
             stat = _proc_stat(pid)
             if stat and stat[0] != "Z":
                 groups.add(stat[1])
@@ -154,7 +178,7 @@ def _tail(path: Path | None, lines: int = 15) -> str:
         return ""
 
 
-def spawn(name: str, cmd: list, env: dict | None = None) -> tuple[subprocess.Popen, Path]:
+def spawn(name: str, cmd: list, env: dict | None = None, cwd: Path | None = None) -> tuple[subprocess.Popen, Path]:
     """Start a long-running component in a session of its own, its output in logs/NAME.log."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = LOG_DIR / f"{name}.log"
@@ -165,6 +189,7 @@ def spawn(name: str, cmd: list, env: dict | None = None) -> tuple[subprocess.Pop
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
+            cwd=cwd,
             start_new_session=True,
         )
     return proc, log

@@ -3,7 +3,8 @@
 
 Three backends, chosen by STACK_BACKEND (stack/backends/): embedded (default: Milvus
 from PyPI, Jaeger built with Go, no Docker), docker (stack/docker-compose.yaml), and
-external (any Milvus + Jaeger by URL; nothing started). The API is stack/supervisor.py;
+external (any Milvus + Jaeger by URL; nothing started). STACK_MILVUS_MODE=cluster runs the
+embedded Milvus distributed (stack/backends/cluster.py). The API is stack/supervisor.py;
 this file turns argv into one of its calls and an error into one line and an exit status.
 
 Standard library only, so it runs with any Python 3.9+ before any venv exists.

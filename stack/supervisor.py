@@ -10,9 +10,9 @@ import os
 import time
 from collections.abc import Iterator
 
-from stack import state
+from stack import addresses, state
 from stack.addresses import STATE_DIR, StackError, jaeger_api_url, milvus_uri, otlp_grpc_endpoint
-from stack.backends import docker, embedded, external
+from stack.backends import cluster, docker, embedded, external
 from stack.components import components, milvus
 from stack.installs import JAEGER_BUILD_TIMEOUT_S
 from stack.milvus_user import ensure_milvus_user
@@ -27,6 +27,24 @@ def backend() -> str:
     if name not in BACKENDS:
         raise StackError(f"unknown STACK_BACKEND={name!r}; use 'embedded' (default), 'docker' or 'external'")
     return name
+
+
+def milvus_mode() -> str:
+    """STACK_MILVUS_MODE, checked against the backend: cluster runs with the embedded one only."""
+    mode = addresses.milvus_mode()
+    if mode == "cluster" and backend() != "embedded":
+        raise StackError(f"STACK_MILVUS_MODE=cluster runs with the embedded backend only, not STACK_BACKEND={backend()}")
+    return mode
+
+
+def topology():
+    """The module that starts and stops the stack: the backend's, or the cluster's."""
+    return cluster if milvus_mode() == "cluster" else BACKENDS[backend()]
+
+
+def recorded_cluster() -> bool:
+    """The last `up` started a cluster (so `down` and `status` treat it as one, whatever the mode now)."""
+    return state.load().get("backend") == "cluster"
 
 
 @contextlib.contextmanager
@@ -55,13 +73,38 @@ def up() -> None:
     with exclusive():
         started = time.monotonic()
         name = backend()
-        BACKENDS[name].up()
-        if name != "external":
+        check_same_mode()
+        topology().up()
+        if topology() is cluster:
+            serve_cluster()
+        elif name != "external":
             ensure_milvus_user()
         say(
             f"stack up in {time.monotonic() - started:.1f} s: "
             f"Milvus {milvus_uri()}, OTLP {otlp_grpc_endpoint()}, Jaeger API {jaeger_api_url()}"
         )
+
+
+def check_same_mode() -> None:
+    """One Milvus at a time on the stack's ports: the other mode's must be stopped first."""
+    current = state.load()
+    running = {"standalone": state.running_pgid(current, "milvus"), "cluster": state.running_pgid(current, "milvus-proxy")}
+    wanted = milvus_mode() if backend() == "embedded" else None
+    for mode, pgid in running.items():
+        if pgid and wanted and mode != wanted:
+            raise StackError(
+                f"this stack runs Milvus {mode} (process group {pgid}); `python stack/stackctl.py down` first, "
+                f"then `up` with STACK_MILVUS_MODE={wanted}"
+            )
+
+
+def serve_cluster() -> None:
+    """The demo's user on the cluster, the wait ended as soon as a process of it stops answering, which is named."""
+    try:
+        ensure_milvus_user(alive=lambda: cluster.first_down() is None)
+    except StackError as error:
+        down = cluster.first_down()
+        raise StackError(f"Milvus does not serve requests: {down}" if down else str(error)) from None
 
 
 def down() -> None:
@@ -70,7 +113,7 @@ def down() -> None:
         if backend() == "external":
             say("STACK_BACKEND=external: nothing of ours to stop")
             return
-        BACKENDS[backend()].down()
+        (cluster if recorded_cluster() else topology()).down()
         say("stack down")
 
 
@@ -80,8 +123,9 @@ def status() -> int:
         problems = external.problems()
         say(f"backend: external; Milvus {milvus_uri()}, Jaeger API {jaeger_api_url()}: {'; '.join(problems) or 'both answer'}")
         return 3 if problems else 0
-    parts = components()
     current = state.load()
+    is_cluster = current.get("backend") == "cluster" or milvus_mode() == "cluster"
+    parts = components()[:1] if is_cluster else components()  # the cluster's Milvus: one line per process below
     say(f"backend: {current.get('backend', backend())}; state: {STATE_DIR}")
     all_healthy = True
     for component in parts:
@@ -91,7 +135,11 @@ def status() -> int:
         where = ", ".join(f"{port} {role}" for port, role in component.ports.items())
         processes = f"process group {pgid} ({len(group_members(pgid))} processes)" if pgid else "no process of ours"
         say(f"{component.name}: {'healthy' if is_healthy else 'NOT healthy'}; {processes}; {where}")
-    strays = stray_groups() - {state.running_pgid(current, c.name) for c in parts}
+    if is_cluster:
+        for is_healthy, line in cluster.status_lines(current):
+            all_healthy &= is_healthy
+            say(line)
+    strays = stray_groups() - {state.running_pgid(current, name) for name in current if isinstance(current[name], dict)}
     if strays:
         say(f"stray stack processes (process groups {sorted(strays)}): `python stack/stackctl.py down` stops them")
     return 0 if all_healthy else 3
@@ -120,5 +168,11 @@ def last_start() -> dict[str, dict]:
 
 
 def milvus_pgid() -> int | None:
-    """The process group of the embedded stack's running Milvus, for a tool that kills it."""
-    return state.running_pgid(state.load(), "milvus")
+    """The process group of the embedded stack's running Milvus (the cluster's proxy), for a tool that kills it."""
+    return process_pgid("milvus-proxy" if recorded_cluster() else "milvus")
+
+
+def process_pgid(name: str) -> int | None:
+    """The process group of one process of ours by its name in state.json (cluster_plan.py's
+    names for the cluster: milvus-querynode, kafka, ...), None when it does not run."""
+    return state.running_pgid(state.load(), name)

@@ -8,6 +8,7 @@ import re
 import statistics
 from collections import Counter
 
+from conformance import hops
 from conformance.approaches import Approach
 from conformance.checks import Subject
 from conformance.runs import Run
@@ -142,6 +143,29 @@ def durations(rpc_spans: list[Span], scenario: dict) -> dict[str, dict]:
     return result
 
 
+def _median_of(values) -> float | None:
+    present = [value for value in values if value is not None]
+    return round(statistics.median(present), 2) if present else None
+
+
+def inside_milvus(subject: Subject) -> dict[str, dict]:
+    """Per step that a query node serves (hops.py): medians of the time in the serving process,
+    in the hop to the query node(s) and in the query node(s), and which services those were."""
+    every = hops.hops(subject.trace, subject.scenario)
+    result = {}
+    for step in hops.STEPS:
+        found = [hop for hop in every if hop.step == step]
+        splits = [hop.split_ms() for hop in found]
+        if found:
+            result[step] = {
+                "calls": len(found),
+                **{part: _median_of(split[part] for split in splits) for part in ("proxy", "hop", "querynode")},
+                "serving": sorted({hop.server.service for hop in found}),
+                "query_nodes": sorted({span.service for hop in found for span in hop.query_node_spans()}),
+            }
+    return result
+
+
 def differences(run: Run | None, scenario: dict) -> dict | None:
     if run is None or run.trace is None:
         return None
@@ -160,6 +184,7 @@ def differences(run: Run | None, scenario: dict) -> dict | None:
         "spans_per_step": spans_per_step(subject, rpc_spans),
         "failure": failure(subject, rpc_spans),
         "durations_ms": durations(rpc_spans, scenario),
+        "inside_milvus_ms": inside_milvus(subject),
     }
 
 

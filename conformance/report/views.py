@@ -135,6 +135,29 @@ def durations_table(report: dict) -> Table:
     )
 
 
+def inside_milvus_table(report: dict) -> Table:
+    steps = sorted({step for d in report["differences"].values() if d for step in d.get("inside_milvus_ms", {})})
+
+    def split(step):
+        def render(d):
+            t = d.get("inside_milvus_ms", {}).get(step)
+            if t is None:
+                return None
+            where = f"{'/'.join(t['serving'])} → {'/'.join(t['query_nodes'])}" if t["query_nodes"] else f"{'/'.join(t['serving'])}, one process"
+            return f"{t['proxy']} / {_cell(t['hop'])} / {_cell(t['querynode'])} (n={t['calls']}; {where})"
+
+        return render
+
+    return Table(
+        "Inside Milvus: serving process vs query node (median ms)",
+        ["call", *report["differences"]],
+        [[step, *_by_approach(report, split(step))] for step in steps],
+        note="From the spans, per call: the serving process's SERVER span minus its calls to the query node(s) / "
+        "those calls minus the query node's own SERVER span (the hop: gRPC, network, queueing) / the query node's "
+        "SERVER span(s). A distributed Milvus shows proxy → querynode; the standalone is one process, both sides of the hop in it.",
+    )
+
+
 def difference_tables(report: dict, scenario: dict) -> list[Table]:
     return [
         dashboard_table(report),
@@ -143,6 +166,7 @@ def difference_tables(report: dict, scenario: dict) -> list[Table]:
         steps_table(report, scenario),
         failure_table(report),
         durations_table(report),
+        inside_milvus_table(report),
     ]
 
 

@@ -174,7 +174,7 @@ def test_unlinked_run_fails_server_links_in_the_matrix_and_flags_03():
     assert "| not run |" in md
     assert "03 (sampled, random trace id)" in md
     page = html.render(built, runs, SCENARIO)
-    assert page.count('class="failed"') == 2  # server_links and server_internal_spans
+    assert page.count('class="failed"') == 3  # server_links, server_internal_spans and reaches_query_node
     assert page.count("<svg") == 1
 
 

@@ -34,6 +34,7 @@ def scenario_with(monkeypatch, services: str) -> dict:
 
 def test_default_is_the_scenarios_server_service(monkeypatch):
     monkeypatch.delenv("MILVUS_SERVER_SERVICES", raising=False)
+    monkeypatch.delenv("STACK_MILVUS_MODE", raising=False)
     assert load_scenario()["server_services"] == ["standalone"]
 
 
