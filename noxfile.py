@@ -116,6 +116,8 @@ def tool_session(name: str, doc: str, extras: tuple[str, ...] = ()) -> None:
 profilers = tuple(dict.fromkeys(package for a in APPROACHES if a.profile for package in a.profile.install))
 tool_session("bench", "What tracing costs per approach, with CIs and CPU profiles (conformance/bench/README.md).", profilers)
 tool_session("faults", "Every approach when its collector or its Milvus fails (kills and restarts Milvus).")
+tool_session("sampling", "Head and tail sampling per approach: does Milvus follow, and its log lines (reports/sampling.md).")
+tool_session("logs", "Milvus's log lines of one trace, in time order: `nox -s logs -- <trace id>`.")
 
 
 @nox.session

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 
 from stack import state
-from stack.addresses import STATE_DIR, StackError, jaeger_api_url, milvus_uri, otlp_grpc_endpoint
+from stack.addresses import STATE_DIR, StackError, jaeger_api_url, milvus_uri, otlp_grpc_endpoint, tail_sampling
 from stack.backends import docker, embedded, external
 from stack.components import components, milvus
 from stack.installs import JAEGER_BUILD_TIMEOUT_S
@@ -55,6 +55,8 @@ def up() -> None:
     with exclusive():
         started = time.monotonic()
         name = backend()
+        if tail_sampling() is not None and name != "embedded":
+            raise StackError(f"STACK_TAIL_SAMPLING runs a pipeline of the embedded stack's Jaeger; STACK_BACKEND={name} has none")
         BACKENDS[name].up()
         if name != "external":
             ensure_milvus_user()
