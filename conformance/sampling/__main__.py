@@ -4,7 +4,7 @@ sampling in a second Jaeger pipeline, at a decision_wait below and above what Mi
 export delay needs. Writes reports/sampling.json and .md; exit 1 when Milvus did not follow.
 
     python -m conformance.sampling [--approaches <language>/<approach>,...] [--ratio 0.5]
-        [--ratio-runs 3] [--unsampled always_off,parentbased_traceidratio=0]
+        [--ratio-runs 3] [--unsampled always_off,parentbased_traceidratio=0] [--parallel 2]
 
 The approaches must be built (the nox session builds the ones it is given)."""
 
@@ -16,6 +16,7 @@ import json
 import math
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from conformance.approaches import ManifestError, load_all, select
 from conformance.jaeger import Jaeger, JaegerUnreachable
@@ -41,6 +42,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--unsampled", default="always_off,parentbased_traceidratio=0", help="samplers that sample nothing (OTEL_TRACES_SAMPLER[=ARG])")
     parser.add_argument("--ratio", default="0.5", help="parentbased_traceidratio's ratio for the ratio runs, in [0, 1]")
     parser.add_argument("--ratio-runs", type=int, default=3, help="runs per approach under the ratio (default 3: 24 for eight)")
+    parser.add_argument("--parallel", type=int, default=2, help="approaches whose traced runs go at once (default 2)")
     parser.add_argument("--tail-approach", default="go/otelgrpc", help="the approach the tail-sampling trials run")
     args = parser.parse_args(argv)
     try:
@@ -51,18 +53,29 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.tail_approach = select(approaches, args.tail_approach)[0]
     except (SettingError, ManifestError) as error:
         parser.error(str(error))
-    if args.ratio_runs < 1:
-        parser.error(f"--ratio-runs {args.ratio_runs}: at least 1")
+    if args.ratio_runs < 1 or args.parallel < 1:
+        parser.error("--ratio-runs and --parallel: at least 1")
     return args
 
 
-def head_runs(approach, args) -> list[dict]:
+def traced_runs(approach, args) -> list[dict]:
+    """The approach's runs that send a traceparent. Those of two approaches may overlap: none
+    of them makes Milvus start a root trace unless Milvus ignores the parent (then both show it)."""
     record = RUNS / f"{approach.slug}.json"
     runs = [cases.sampled_run(approach, record, "unsampled", s) for s in args.unsampled]
     ratio_sampler = sampler(f"parentbased_traceidratio={args.ratio:g}")
     runs += [cases.sampled_run(approach, record, "ratio", ratio_sampler) for _ in range(args.ratio_runs)]
-    runs.append(cases.client_run(approach, record, "no_parent", {}, untraced=True))
-    say(f"{approach.id}: flags " + " ".join(f"{r.get('sampler', 'untraced')}={r['flags']}" for r in runs))
+    say(f"{approach.id}: flags " + " ".join(f"{r['sampler']}={r['flags']}" for r in runs))
+    return runs
+
+
+def head_runs(args) -> dict[str, list[dict]]:
+    """Every approach's traced runs, then its untraced run, alone: Milvus's roots in its
+    window are that client's."""
+    with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+        runs = dict(zip((a.id for a in args.approaches), pool.map(lambda a: traced_runs(a, args), args.approaches)))
+    for approach in args.approaches:
+        runs[approach.id].append(cases.client_run(approach, RUNS / f"{approach.slug}.json", "no_parent", {}, untraced=True))
     return runs
 
 
@@ -83,8 +96,7 @@ def main(argv: list[str]) -> int:
         out["milvus"] = {"sample_fraction": milvus_env()["TRACE_SAMPLEFRACTION"], "log_level": milvus_log_level()}
         services = [*scenario["server_services"], *(a.service_name(scenario) for a in args.approaches)]
         with ExportWatch(jaeger.base_url, services) as watch:
-            for approach in args.approaches:
-                out["approaches"][approach.id] = {"runs": head_runs(approach, args)}
+            out["approaches"] = {approach: {"runs": runs} for approach, runs in head_runs(args).items()}
             every = [r for a in out["approaches"].values() for r in a["runs"]]
             for r in every:
                 cases.arrival_times(r, jaeger, scenario, watch.first_seen)
@@ -122,6 +134,11 @@ def tail_trials(out: dict, args, jaeger, scenario, every: list[dict]) -> None:
     }
     long_s = float(math.ceil(first_error or 10.0) + 1)
     out["tail"]["implied_decision_wait_s"] = long_s
+    out["tail"]["note"] = (
+        "The processor forwards spans that arrive after it decided to keep a trace (while it still holds the trace, "
+        "num_traces), so Milvus's late spans reach a kept trace; what a short decision_wait loses is the whole trace, "
+        "decided before its error span arrived. The wait must cover the error span's arrival, not only Milvus's export delay."
+    )
     record = RUNS / f"tail-{args.tail_approach.slug}.json"
     for name, wait_s in (("short", SHORT_WAIT_S), ("long", long_s)):
         trial = out["tail"][name] = tail.trial(args.tail_approach, wait_s, record, jaeger, scenario)
