@@ -101,6 +101,13 @@ def _faults(faults: dict | None) -> str:
     )
 
 
+def _plain_table(table) -> str:
+    """A table whose columns are not approaches: one header row."""
+    head = "".join(f"<th>{escape(str(cell))}</th>" for cell in table.header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in row) + "</tr>" for row in table.rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
 def _sampling(sampling: dict | None) -> str:
     """The last `nox -s sampling` (reports/sampling.json), when there is one: does Milvus follow
     the client's sampling, the tail pipeline, and each approach's Milvus log lines with one example."""
@@ -116,9 +123,9 @@ def _sampling(sampling: dict | None) -> str:
     logs = f"<p>Milvus's log: {escape(sampling['logs'])}</p>" if sampling["logs"] else f"<h3>Milvus's log lines per trace</h3><ul>{examples}</ul>"
     return (
         f"<h2>Sampling</h2><p>The last <code>nox -s sampling</code> ({escape(sampling['generated_at'])}).</p>"
-        f"<h3>{escape(head.title)}</h3>{_table(list(head.header), [list(map(str, r)) for r in head.rows])}{logs}"
-        f"<h3>{escape(tail.title)}</h3><p>{escape(delay_line(sampling))}</p>"
-        f"{_table(list(tail.header), [list(map(str, r)) for r in tail.rows])}"
+        f"<h3>{escape(head.title)}</h3>{_plain_table(head)}{logs}"
+        f"<h3>{escape(tail.title)}</h3><p>{escape(delay_line(sampling))}</p>{_plain_table(tail)}"
+        f"<p>{escape(sampling['tail'].get('note', ''))}</p>"
     )
 
 

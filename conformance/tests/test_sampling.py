@@ -98,9 +98,11 @@ def test_export_delays_run_from_the_client_span_end_to_the_first_sighting():
 
 
 @pytest.mark.e2e
-def test_a_decision_wait_shorter_than_the_trace_takes_to_arrive_loses_milvus_half(main_job, tmp_path, monkeypatch):
+def test_a_decision_wait_shorter_than_the_trace_takes_to_arrive_loses_the_errored_trace(main_job, tmp_path, monkeypatch):
     """The negative case: at decision_wait=1 s the tail pipeline decides before the failing
-    step's span arrives; the suite names what it did not keep. Same run, main pipeline: whole."""
+    step's span arrives; the suite names what it did not keep (the whole trace: this
+    processor forwards the late spans of a trace it keeps, so it never keeps half of one).
+    The same run in the main pipeline: whole."""
     go = next(a for a in APPROACHES if a.id == "go/otelgrpc")
     result = trial(go, 1.0, tmp_path / "record.json", Jaeger(), SCENARIO)
     assert result["exit_status"] == 0, result["error"]
