@@ -124,25 +124,27 @@ def main(argv: list[str]) -> int:
 
 
 def tail_trials(out: dict, args, jaeger, scenario, every: list[dict]) -> None:
-    """Below: the processor's shortest wait. Above: past the latest first-error arrival of the
-    head runs' traces (what the error policy must see), rounded up, plus a tick."""
+    """Below: the processor's shortest wait. Above: past the latest arrival of a trace's
+    first error span (what the error policy must see) in the head runs and the short
+    trial, rounded up, plus a tick and two seconds of margin (a slower run)."""
     arrivals = [r["arrivals"] for r in every if r.get("arrivals")]
-    first_error = max((a["first_error_after_s"] for a in arrivals if a.get("first_error_after_s") is not None), default=None)
     out["arrival"] = {
-        "first_error_max_s": first_error,
+        "first_error_max_s": max((a["first_error_after_s"] for a in arrivals if a.get("first_error_after_s") is not None), default=None),
         "last_max_s": max((a["last_after_s"] for a in arrivals if a.get("last_after_s") is not None), default=None),
     }
-    long_s = float(math.ceil(first_error or 10.0) + 1)
+    record = RUNS / f"tail-{args.tail_approach.slug}.json"
+    short = out["tail"]["short"] = tail.trial(args.tail_approach, SHORT_WAIT_S, record, jaeger, scenario)
+    say(f"tail sampling at decision_wait={SHORT_WAIT_S:g} s: main pipeline {short['main']}; tail pipeline {short['tail']}")
+    errors = [e for e in (out["arrival"]["first_error_max_s"], short["arrivals"].get("first_error_after_s")) if e is not None]
+    long_s = float(math.ceil(max(errors, default=10.0)) + 3)
     out["tail"]["implied_decision_wait_s"] = long_s
     out["tail"]["note"] = (
         "The processor forwards spans that arrive after it decided to keep a trace (while it still holds the trace, "
         "num_traces), so Milvus's late spans reach a kept trace; what a short decision_wait loses is the whole trace, "
         "decided before its error span arrived. The wait must cover the error span's arrival, not only Milvus's export delay."
     )
-    record = RUNS / f"tail-{args.tail_approach.slug}.json"
-    for name, wait_s in (("short", SHORT_WAIT_S), ("long", long_s)):
-        trial = out["tail"][name] = tail.trial(args.tail_approach, wait_s, record, jaeger, scenario)
-        say(f"tail sampling at decision_wait={wait_s:g} s: main pipeline {trial['main']}; tail pipeline {trial['tail']}")
+    long = out["tail"]["long"] = tail.trial(args.tail_approach, long_s, record, jaeger, scenario)
+    say(f"tail sampling at decision_wait={long_s:g} s: main pipeline {long['main']}; tail pipeline {long['tail']}")
 
 
 if __name__ == "__main__":

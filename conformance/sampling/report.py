@@ -43,7 +43,7 @@ def summarize(runs: list[dict]) -> dict:
 
 def problems(report: dict) -> list[str]:
     """What makes the run fail: a client that failed, Milvus not following the client,
-    missing log lines, the tail pipeline losing a trace at the long wait."""
+    missing log lines, the tail pipeline losing a trace at the long wait or keeping it at the short one."""
     found = []
     for approach, result in report["approaches"].items():
         s = result["summary"]
@@ -54,7 +54,9 @@ def problems(report: dict) -> list[str]:
             found.append(f"{approach}: ratio agreement {s['ratio_agreeing']}/{s['ratio_runs']}")
         if report["logs"] is None and s["log_calls_missing"]:
             found.append(f"{approach}: no Milvus log line for {', '.join(s['log_calls_missing'])}")
-    long = report["tail"].get("long")
+    short, long = report["tail"].get("short"), report["tail"].get("long")
+    if short and short["tail"] == "whole":
+        found.append(f"tail sampling at decision_wait={short['decision_wait_s']:g} s kept the trace whole: the too-short wait did not show")
     if long and long["tail"] != "whole":
         found.append(f"tail sampling at decision_wait={long['decision_wait_s']} s: {long['tail']}")
     return found

@@ -23,6 +23,11 @@ from stack import supervisor
 from stack.addresses import tail_api_url
 
 SETTLE_S = 3.0  # after the decision is due: the processor decides on a 1 s tick, then stores
+# The client exports every 100 ms (its SDK's standard setting, in ms in every SDK), as a
+# long-running service's spans arrive all along: a trace's first spans then reach the
+# collector seconds before its failing step's. With the default 5 s, a short run's spans
+# could arrive in one batch with the error, and a 1 s wait could see it or not, by chance.
+PROMPT_EXPORT = {"OTEL_BSP_SCHEDULE_DELAY": "100"}
 
 
 def whole(trace: Trace | None, scenario: dict) -> str | None:
@@ -69,7 +74,7 @@ def trial(approach: Approach, wait_s: float, record: Path, jaeger: Jaeger, scena
     with stack_with(STACK_TAIL_SAMPLING=f"{wait_s:g}"):
         services = [*scenario["server_services"], approach.service_name(scenario)]
         with ExportWatch(jaeger.base_url, services) as watch:
-            result = client_run(approach, record, "tail", {})
+            result = client_run(approach, record, "tail", PROMPT_EXPORT)
             main = load_run(jaeger, {"trace_id": result["trace_id"]}, scenario, TRACE_WAIT_S).trace
         time.sleep(max(0.0, result["window_us"][1] / 1e6 + wait_s + SETTLE_S - time.time()))
         kept = Jaeger(tail_api_url()).trace(result["trace_id"]) if result["trace_id"] else None

@@ -109,6 +109,7 @@ def test_a_decision_wait_shorter_than_the_trace_takes_to_arrive_loses_the_errore
     assert result["main"] == "whole"
     assert result["tail"] != "whole"
     assert result["tail"].startswith(("not kept", "kept without Milvus's server half"))
+    assert result["arrivals"]["first_error_after_s"] > 2.0  # the error came after the decision was due
 
 
 def test_a_real_sampling_report_renders_its_tables_and_html_section():
