@@ -78,6 +78,7 @@ def trial(approach: Approach, wait_s: float, record: Path, jaeger: Jaeger, scena
             main = load_run(jaeger, {"trace_id": result["trace_id"]}, scenario, TRACE_WAIT_S).trace
         time.sleep(max(0.0, result["window_us"][1] / 1e6 + wait_s + SETTLE_S - time.time()))
         kept = Jaeger(tail_api_url()).trace(result["trace_id"]) if result["trace_id"] else None
+        main = (jaeger.trace(result["trace_id"]) or main) if result["trace_id"] else main  # as late as the kept one
     result.update(
         decision_wait_s=wait_s,
         main=whole(main, scenario) or "whole",
