@@ -10,6 +10,8 @@ nox -s tests -- -m "not e2e"    only the fast ones
 nox -s bench                 what tracing costs per approach (restarts the stack; -- --quick: a smoke)
 nox -s bench -- --help       its options (rounds, block length, approaches, ...)
 nox -s matrix                which SDK releases link to Milvus's spans (reports/matrix.md)
+nox -s sampling              does Milvus follow the clients' sampling; tail sampling (reports/sampling.md)
+nox -s logs -- <trace id>    Milvus's log lines of one trace
 nox -s lock                  refresh python/constraints.txt, the pinned Python default
 
 The approaches are declared in each language folder's approaches.toml
@@ -100,12 +102,14 @@ for _language in LANGUAGES:
     language_session(_language)
 
 
-def tool_session(name: str, doc: str, extras: tuple[str, ...] = ()) -> None:
-    """Registers `nox -s <name>`: conformance/<name>/ run over the chosen approaches, built first."""
+def tool_session(name: str, doc: str, extras: tuple[str, ...] = (), builds: bool = True) -> None:
+    """Registers `nox -s <name>`: conformance/<name>/ run over the chosen approaches, built first
+    (builds=False: a tool that runs no client)."""
 
     def session_func(session: nox.Session) -> None:
         session.install("-r", "conformance/requirements.txt", *extras)
-        build_chosen(session, APPROACHES)
+        if builds:
+            build_chosen(session, APPROACHES)
         session.run("python", "-m", f"conformance.{name}", *session.posargs)
 
     session_func.__doc__ = doc
@@ -116,6 +120,8 @@ def tool_session(name: str, doc: str, extras: tuple[str, ...] = ()) -> None:
 profilers = tuple(dict.fromkeys(package for a in APPROACHES if a.profile for package in a.profile.install))
 tool_session("bench", "What tracing costs per approach, with CIs and CPU profiles (conformance/bench/README.md).", profilers)
 tool_session("faults", "Every approach when its collector or its Milvus fails (kills and restarts Milvus).")
+tool_session("sampling", "Head and tail sampling per approach: does Milvus follow, and its log lines (reports/sampling.md).")
+tool_session("logs", "Milvus's log lines of one trace, in time order: `nox -s logs -- <trace id>`.", builds=False)
 
 
 @nox.session

@@ -56,6 +56,9 @@ PORT_DEFAULTS = {
     "STACK_MILVUS_QUERYNODE_METRICS_PORT": 9192,
     "STACK_MILVUS_DATANODE_METRICS_PORT": 9193,
     "STACK_MILVUS_INDEXNODE_METRICS_PORT": 9194,
+    # The tail-sampling pipeline's query API (tail_sampling() below), when it runs.
+    "STACK_TAIL_QUERY_PORT": 16696,
+    "STACK_TAIL_GRPC_PORT": 16695,
 }
 
 class StackError(Exception):
@@ -84,6 +87,38 @@ def port(variable: str) -> int:
 def ports() -> dict[str, int]:
     """Every port variable with its value; the first bad one raises."""
     return {variable: port(variable) for variable in PORT_DEFAULTS}
+
+
+def tail_sampling() -> float | None:
+    """STACK_TAIL_SAMPLING: the decision_wait (seconds) of a second Jaeger pipeline that keeps
+    only errored or slow traces (stack/jaeger/tail-sampling.yaml); unset or empty: no such pipeline."""
+    value = os.environ.get("STACK_TAIL_SAMPLING", "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 600:
+        raise StackError(f"STACK_TAIL_SAMPLING={value!r} is not a decision wait in seconds (0 < s <= 600)")
+    return seconds
+
+
+MILVUS_LOG_LEVELS = ("debug", "info", "warn", "error")
+
+
+def milvus_log_level() -> str:
+    """STACK_MILVUS_LOG_LEVEL: the embedded Milvus's log.level (default info). Milvus 2.3.5 logs
+    its Search, Query and Insert requests only at debug (`nox -s sampling` asks for it)."""
+    value = os.environ.get("STACK_MILVUS_LOG_LEVEL", "").strip() or "info"
+    if value not in MILVUS_LOG_LEVELS:
+        raise StackError(f"STACK_MILVUS_LOG_LEVEL={value!r} is not one of {', '.join(MILVUS_LOG_LEVELS)}")
+    return value
+
+
+def tail_api_url() -> str:
+    """The tail-sampling pipeline's query API (only while STACK_TAIL_SAMPLING runs it)."""
+    return f"http://{HOST}:{port('STACK_TAIL_QUERY_PORT')}"
 
 
 def port_env() -> dict:

@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from stack.addresses import HOST, port
+from stack.addresses import HOST, port, tail_sampling
 
 JAEGER_START_TIMEOUT_S = 60
 MILVUS_START_TIMEOUT_S = 240
@@ -40,6 +40,11 @@ def jaeger() -> Component:
             port("STACK_OTLP_HTTP_PORT"): "OTLP HTTP",
             port("STACK_JAEGER_QUERY_PORT"): "Jaeger query API",
             port("STACK_JAEGER_GRPC_PORT"): "Jaeger query gRPC",
+            **(
+                {port("STACK_TAIL_QUERY_PORT"): "tail-sampling query API", port("STACK_TAIL_GRPC_PORT"): "tail-sampling query gRPC"}
+                if tail_sampling() is not None
+                else {}
+            ),
         },
         f"http://{HOST}:{port('STACK_JAEGER_QUERY_PORT')}/api/services",
     )

@@ -1,6 +1,7 @@
 """The conformance report: the check matrix and what differs between the approaches'
 traces, as reports/conformance.json, .md and a self-contained .html, with the last
-`nox -s faults` (reports/faults.json) on the page when there is one.
+`nox -s faults` (reports/faults.json) and the last `nox -s sampling` (reports/sampling.json)
+on the page when there are.
 
 model.py builds the JSON, views.py and dashboard.py (what the semantic-conventions classifier,
 conformance/semconv, says) the tables the Markdown (markdown.py) and the HTML (html.py,
@@ -55,10 +56,12 @@ def write(
     report = model.build(results, runs, approaches, scenario, jaeger_url)
     faults_file = directory / "faults.json"
     faults = json.loads(faults_file.read_text()) if faults_file.exists() else None
+    sampling_file = directory / "sampling.json"
+    sampling = json.loads(sampling_file.read_text()) if sampling_file.exists() else None
     outputs = {
         "conformance.json": json.dumps(report, indent=2) + "\n",
         "conformance.md": markdown.render(report, scenario),
-        "conformance.html": html.render(report, runs, scenario, faults),
+        "conformance.html": html.render(report, runs, scenario, faults, sampling),
     }
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in outputs.items():

@@ -10,6 +10,8 @@ from pathlib import Path
 from conformance.report.views import difference_tables, matrix, trace_url
 from conformance.report.waterfall import Row, extent_us, waterfall_rows, waterfall_svg
 from conformance.runs import Run
+from conformance.sampling.report import delay_line, tail_table
+from conformance.sampling.report import table as sampling_table
 
 CSS_FILE = Path(__file__).with_name("page.css")
 
@@ -102,7 +104,35 @@ def _faults(faults: dict | None) -> str:
     )
 
 
-def render(report: dict, runs: dict[str, Run | None], scenario: dict, faults: dict | None = None) -> str:
+def _plain_table(table) -> str:
+    """A table whose columns are not approaches: one header row."""
+    head = "".join(f"<th>{escape(str(cell))}</th>" for cell in table.header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in row) + "</tr>" for row in table.rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _sampling(sampling: dict | None) -> str:
+    """The last `nox -s sampling` (reports/sampling.json), when there is one: does Milvus follow
+    the client's sampling, the tail pipeline, and each approach's Milvus log lines with one example."""
+    if not sampling:
+        return ""
+    head, tail = sampling_table(sampling), tail_table(sampling)
+    examples = "".join(
+        f"<li><b>{escape(approach)}</b>: {len(lines)} traces, {min(lines)}-{max(lines)} Milvus log lines each"
+        f"<br><code>{escape(result['summary']['log_example'] or '')}</code></li>"
+        for approach, result in sampling["approaches"].items()
+        if (lines := result["summary"]["log_lines"])
+    )
+    logs = f"<p>Milvus's log: {escape(sampling['logs'])}</p>" if sampling["logs"] else f"<h3>Milvus's log lines per trace</h3><ul>{examples}</ul>"
+    return (
+        f"<h2>Sampling</h2><p>The last <code>nox -s sampling</code> ({escape(sampling['generated_at'])}).</p>"
+        f"<h3>{escape(head.title)}</h3>{_plain_table(head)}{logs}"
+        f"<h3>{escape(tail.title)}</h3><p>{escape(delay_line(sampling))}</p>{_plain_table(tail)}"
+        f"<p>{escape(sampling['tail'].get('note', ''))}</p>"
+    )
+
+
+def render(report: dict, runs: dict[str, Run | None], scenario: dict, faults: dict | None = None, sampling: dict | None = None) -> str:
     rows = {
         approach: waterfall_rows(run.trace, scenario, run.expected_service(scenario))
         for approach, run in runs.items()
@@ -126,5 +156,5 @@ def render(report: dict, runs: dict[str, Run | None], scenario: dict, faults: di
         f"<style>\n{CSS_FILE.read_text()}</style></head><body><h1>Milvus + OpenTelemetry conformance</h1>"
         f"<h2>Matrix</h2>{_matrix(report)}"
         f"<h2>Traces</h2><p>One time axis for all approaches, from each client's root span.</p>{legend}{waterfalls}"
-        f"<h2>Differences</h2>{tables}{_faults(faults)}</body></html>\n"
+        f"<h2>Differences</h2>{tables}{_faults(faults)}{_sampling(sampling)}</body></html>\n"
     )

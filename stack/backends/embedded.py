@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from stack import state
-from stack.addresses import HOST, JAEGER_DATA, MILVUS_DATA, STACK_DIR, etcd_url, port, port_env
+from stack.addresses import HOST, JAEGER_DATA, MILVUS_DATA, STACK_DIR, etcd_url, milvus_log_level, port, port_env, tail_sampling
 from stack.components import JAEGER_START_TIMEOUT_S, MILVUS_START_TIMEOUT_S, Component, components
 from stack.installs import JAEGER_MODULE, ensure_jaeger_built, ensure_milvus_installed
 from stack.milvus_sessions import end_sessions
@@ -29,6 +29,7 @@ def milvus_env() -> dict:
         # them first: end_milvus_sessions); the next one serves no DDL until they expire,
         # a TTL after its etcd starts (default 30 s: an `up` then took 35 s; with 10 s, 15 s).
         COMMON_SESSION_TTL="10",
+        LOG_LEVEL=milvus_log_level(),
     )
     return env
 
@@ -37,24 +38,49 @@ def jaeger_env() -> dict:
     # Jaeger traces its own query API through an OTLP exporter to OTEL_EXPORTER_OTLP_ENDPOINT
     # (default :4317): into itself, or, for a stack on other ports, into nothing, and then its
     # stop waited 10-12 s for that export (measured; 1.4 s without it).
-    return {**port_env(), "STACK_HOST": HOST, "STACK_JAEGER_DATA": str(JAEGER_DATA), "OTEL_TRACES_SAMPLER": "always_off"}
+    env = {**port_env(), "STACK_HOST": HOST, "STACK_JAEGER_DATA": str(JAEGER_DATA), "OTEL_TRACES_SAMPLER": "always_off"}
+    if (wait_s := tail_sampling()) is not None:
+        env["STACK_TAIL_DECISION_WAIT"] = f"{round(wait_s * 1000)}ms"
+    return env
+
+
+def jaeger_command() -> list:
+    """config.yaml, and the tail-sampling pipeline on top when STACK_TAIL_SAMPLING asks for it."""
+    overlay = ["--config", JAEGER_MODULE / "tail-sampling.yaml"] if tail_sampling() is not None else []
+    return [ensure_jaeger_built(), "--config", JAEGER_MODULE / "config.yaml", *overlay]
+
+
+# What a component started before these settings existed was started with.
+STARTED_WITH_DEFAULTS = {"tail_sampling": None, "log_level": "info"}
+
+
+def wanted(component: Component) -> dict:
+    """What a running component must have been started with to be reused."""
+    return {"tail_sampling": tail_sampling()} if component.name == "jaeger" else {"log_level": milvus_log_level()}
 
 
 def launch(component: Component, current: dict) -> subprocess.Popen | None:
     """Start the component, or None when ours already runs healthy."""
-    if state.running_pgid(current, component.name) and component.healthy():
+    started = current.get(component.name, {})
+    same = all(started.get(key, STARTED_WITH_DEFAULTS[key]) == value for key, value in wanted(component).items())
+    if state.running_pgid(current, component.name) and component.healthy() and same:
         say(f"{component.name} already running and healthy (process group {current[component.name]['pgid']}); reusing it")
         return None
     if state.running_pgid(current, component.name):
+        say(f"restarting {component.name} ({'unhealthy' if same else f'for {wanted(component)}'})")
+        if component.name == "milvus":
+            end_milvus_sessions()
         stop_group(component.name, current[component.name]["pgid"])
+        for held, role in component.ports.items():
+            wait_until(f"port {held} ({role}) to be released", lambda p=held: port_holder(p) is None, 15)
     check_ports_free(component.ports)
     if component.name == "jaeger":
-        cmd, env = [ensure_jaeger_built(), "--config", JAEGER_MODULE / "config.yaml"], jaeger_env()
+        cmd, env = jaeger_command(), jaeger_env()
     else:
         cmd, env = [ensure_milvus_installed(), STACK_DIR / "milvus_standalone.py", MILVUS_DATA], milvus_env()
     say(f"starting {component.name} ...")
     proc, log = spawn(component.name, cmd, env)
-    current[component.name] = {"pgid": proc.pid, "log": str(log), "started_at": time.time()}
+    current[component.name] = {"pgid": proc.pid, "log": str(log), "started_at": time.time(), **wanted(component)}
     state.save(current)
     return proc
 

@@ -47,3 +47,32 @@ def test_the_cli_names_a_bad_port_in_one_line_and_starts_nothing(value, tmp_path
     assert result.returncode == 1
     assert result.stderr.splitlines() == [f"stack: error: STACK_MILVUS_PORT={value!r} is not a TCP port number"]
     assert result.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "variable, value, line",
+    [
+        ("STACK_TAIL_SAMPLING", "soon", "STACK_TAIL_SAMPLING='soon' is not a decision wait in seconds (0 < s <= 600)"),
+        ("STACK_TAIL_SAMPLING", "0", "STACK_TAIL_SAMPLING='0' is not a decision wait in seconds (0 < s <= 600)"),
+        ("STACK_MILVUS_LOG_LEVEL", "verbose", "STACK_MILVUS_LOG_LEVEL='verbose' is not one of debug, info, warn, error"),
+    ],
+)
+def test_the_cli_names_a_bad_stack_setting_in_one_line_and_starts_nothing(variable, value, line, tmp_path):
+    env = {"PATH": "/usr/bin:/bin", variable: value, "STACK_STATE_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, ROOT / "stack" / "stackctl.py", "up"], env=env, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stderr.splitlines(), result.stdout) == (1, [f"stack: error: {line}"], "")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_tail_pipeline_and_the_log_level_reach_jaeger_and_milvus(monkeypatch):
+    from stack.backends import embedded
+
+    monkeypatch.setattr(embedded, "ensure_jaeger_built", lambda: "jaeger")
+    monkeypatch.delenv("STACK_TAIL_SAMPLING", raising=False)
+    monkeypatch.delenv("STACK_MILVUS_LOG_LEVEL", raising=False)
+    assert [str(part) for part in embedded.jaeger_command()][1:] == ["--config", str(embedded.JAEGER_MODULE / "config.yaml")]
+    assert "STACK_TAIL_DECISION_WAIT" not in embedded.jaeger_env() and embedded.milvus_env()["LOG_LEVEL"] == "info"
+    monkeypatch.setenv("STACK_TAIL_SAMPLING", "2.5")
+    monkeypatch.setenv("STACK_MILVUS_LOG_LEVEL", "debug")
+    assert str(embedded.jaeger_command()[-1]).endswith("tail-sampling.yaml")
+    assert embedded.jaeger_env()["STACK_TAIL_DECISION_WAIT"] == "2500ms" and embedded.milvus_env()["LOG_LEVEL"] == "debug"
