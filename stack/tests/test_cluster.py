@@ -5,8 +5,6 @@ suite against it, the proxy and a query node in Jaeger, then stopped with nothin
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import urllib.request
@@ -15,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from stack import cluster_plan
-from stack.addresses import JAEGER_BIN, PORT_DEFAULTS
+from stack.addresses import PORT_DEFAULTS
 from stack.processes import port_holder, stray_groups
-from stack.tests.ports import free_ports
+from stack.tests.ports import side_stack_env
 from stack.tests.test_side_by_side import APPROACHES, outcomes, run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,14 +26,7 @@ pytestmark = pytest.mark.e2e
 def cluster_stack(tmp_path_factory):
     """The environment of a cluster stack with its own state dir and free ports; stopped at the end."""
     state = tmp_path_factory.mktemp("cluster")
-    if JAEGER_BIN.exists():  # the shared stack's build: saves minutes of `go build`
-        (state / "bin").mkdir()
-        for built in (JAEGER_BIN, JAEGER_BIN.with_suffix(".sha256")):
-            shutil.copy2(built, state / "bin")
-    pointing_elsewhere = ("MILVUS_URI", "MILVUS_TOKEN", "OTEL_EXPORTER_OTLP_ENDPOINT", "JAEGER_API_URL", "STACK_BACKEND", "MILVUS_SERVER_SERVICES")
-    env = {key: value for key, value in os.environ.items() if key not in pointing_elsewhere}
-    env.update(zip(PORT_DEFAULTS, map(str, free_ports(len(PORT_DEFAULTS)))))
-    env.update(STACK_STATE_DIR=str(state), DEMO_RUNS_DIR=str(state / "runs"), STACK_MILVUS_MODE="cluster")
+    env = side_stack_env(state, STACK_MILVUS_MODE="cluster")
     yield env
     subprocess.run([sys.executable, "stack/stackctl.py", "down"], cwd=ROOT, env=env, timeout=180)
 

@@ -5,17 +5,15 @@ restart (Badger), then stopped with nothing left."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from stack.addresses import JAEGER_BIN, PORT_DEFAULTS
+from stack.addresses import PORT_DEFAULTS
 from stack.processes import port_holder, stray_groups
-from stack.tests.ports import free_ports
+from stack.tests.ports import side_stack_env
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -46,14 +44,7 @@ def outcomes(reports: Path) -> dict[str, dict[str, str]]:
 def other_stack(tmp_path_factory):
     """The environment of a stack with its own state dir and free ports; stopped at the end."""
     state = tmp_path_factory.mktemp("stack")
-    if JAEGER_BIN.exists():  # the shared stack's build: saves minutes of `go build`
-        (state / "bin").mkdir()
-        for built in (JAEGER_BIN, JAEGER_BIN.with_suffix(".sha256")):
-            shutil.copy2(built, state / "bin")
-    pointing_elsewhere = ("MILVUS_URI", "MILVUS_TOKEN", "OTEL_EXPORTER_OTLP_ENDPOINT", "JAEGER_API_URL", "STACK_BACKEND")
-    env = {key: value for key, value in os.environ.items() if key not in pointing_elsewhere}
-    env.update(zip(PORT_DEFAULTS, map(str, free_ports(len(PORT_DEFAULTS)))))
-    env.update(STACK_STATE_DIR=str(state), DEMO_RUNS_DIR=str(state / "runs"))
+    env = side_stack_env(state)
     yield env
     subprocess.run([sys.executable, "stack/stackctl.py", "down"], cwd=ROOT, env=env, timeout=120)
 
