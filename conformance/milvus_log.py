@@ -1,7 +1,8 @@
 """Milvus's own log, read by trace id: Milvus's proxy logs each request through an
 interceptor that adds the request's trace id as `[traceID=<32 hex>]`, sampled or not.
-Where the log is depends on the backend: the embedded stack's files, the docker stack's
-container log; an external Milvus's log is not ours to read (LogUnavailable)."""
+Where the log is depends on the backend: the embedded stack's files (the standalone's own,
+or each cluster role's output), the docker stack's container log; an external Milvus's log
+is not ours to read (LogUnavailable)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import shutil
 import subprocess
 from collections.abc import Iterable
 
-from stack.addresses import MILVUS_DATA
+from stack.addresses import LOG_DIR, MILVUS_DATA, milvus_mode
 from stack.backends.docker import COMPOSE_FILE
 
 LOG_GLOB = "standalone-*.log"  # the embedded Milvus's log files, in MILVUS_DATA/logs
+CLUSTER_LOG_GLOB = "milvus-*.log"  # each cluster role's output, in LOG_DIR (cluster_plan.py)
 DOCKER_LOGS_TIMEOUT_S = 60
 TIME = re.compile(r"^\[(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d+)")
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -44,9 +46,10 @@ def raw_lines() -> Iterable[str]:
         if result.returncode != 0:
             raise LogUnavailable(f"`{' '.join(cmd)}` failed with exit code {result.returncode}")
         return result.stdout.splitlines()
-    files = sorted((MILVUS_DATA / "logs").glob(LOG_GLOB))
+    folder, pattern = (LOG_DIR, CLUSTER_LOG_GLOB) if milvus_mode() == "cluster" else (MILVUS_DATA / "logs", LOG_GLOB)
+    files = sorted(folder.glob(pattern))
     if not files:
-        raise LogUnavailable(f"no Milvus log in {MILVUS_DATA / 'logs'} ({LOG_GLOB}); has the stack run?")
+        raise LogUnavailable(f"no Milvus log in {folder} ({pattern}); has the stack run?")
     return (line.rstrip("\n") for path in files for line in path.open(errors="replace"))
 
 

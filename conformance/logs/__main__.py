@@ -6,9 +6,11 @@ embedded stack's log files, the docker stack's container log; conformance/milvus
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from conformance.milvus_log import LogUnavailable, check_trace_id, lines_of
+from stack.addresses import StackError
 
 
 def main(argv: list[str]) -> int:
@@ -17,11 +19,15 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         lines = lines_of([check_trace_id(args.trace_id)])[args.trace_id]
-    except (ValueError, LogUnavailable) as error:
+    except (ValueError, LogUnavailable, StackError) as error:
         print(f"logs: error: {error}", file=sys.stderr)
         return 2 if isinstance(error, ValueError) else 1
-    for line in lines:
-        print(line)
+    try:
+        for line in lines:
+            print(line)
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     print(f"[logs] {len(lines)} line(s) of Milvus's log carry traceID={args.trace_id}", file=sys.stderr)
     return 0
 

@@ -25,7 +25,7 @@ from conformance.runs import load_scenario
 from conformance.sampling import cases, report, tail
 from conformance.sampling.settings import SettingError, ratio, sampler
 from conformance.sampling.watch import ExportWatch, summary
-from stack.addresses import StackError, milvus_log_level
+from stack.addresses import StackError, milvus_log_level, milvus_mode
 from stack.backends.embedded import milvus_env
 
 RUNS = RUNS_DIR / "sampling"
@@ -55,6 +55,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(str(error))
     if args.ratio_runs < 1 or args.parallel < 1:
         parser.error("--ratio-runs and --parallel: at least 1")
+    if milvus_mode() == "cluster":  # its log level and restarts are the standalone's (backends/embedded.py)
+        parser.error("runs against the standalone Milvus; unset STACK_MILVUS_MODE=cluster")
     return args
 
 

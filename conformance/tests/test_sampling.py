@@ -5,11 +5,13 @@ tail-sampling pipeline that decides too early."""
 from __future__ import annotations
 
 import copy
+import os
 import subprocess
 import sys
 
 import pytest
 
+from conformance import milvus_log
 from conformance.jaeger import Jaeger
 from conformance.milvus_log import calls_logged, lines_of
 from conformance.report.html import _sampling
@@ -59,6 +61,24 @@ def test_the_tool_refuses_a_bad_sampler_before_anything_starts():
         assert done.returncode == 2 and "Traceback" not in done.stderr
         assert done.stderr.strip().splitlines()[-1].startswith("nox -s sampling --: error: ")
     assert ratio("0") == 0.0
+
+
+def test_the_tool_refuses_the_cluster_in_one_line():
+    env = {**os.environ, "STACK_MILVUS_MODE": "cluster"}
+    done = subprocess.run([sys.executable, "-m", "conformance.sampling"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "nox -s sampling --: error: runs against the standalone Milvus; unset STACK_MILVUS_MODE=cluster"
+
+
+def test_the_cluster_s_log_is_every_role_s_output_merged_in_time_order(tmp_path, monkeypatch):
+    proxy, querynode = LOG[0], LOG[1]  # one trace; the proxy's file, read first, holds the later line
+    (tmp_path / "milvus-proxy.log").write_text(proxy + "\n")
+    (tmp_path / "milvus-querynode.log").write_text(querynode + "\n")
+    (tmp_path / "jaeger.log").write_text(proxy + "\n")  # not Milvus's
+    monkeypatch.setattr(milvus_log, "LOG_DIR", tmp_path)
+    monkeypatch.setenv("STACK_MILVUS_MODE", "cluster")
+    monkeypatch.delenv("STACK_BACKEND", raising=False)
+    assert lines_of([TRACE])[TRACE] == [querynode, proxy]
 
 
 def test_log_lines_of_a_trace_come_in_time_order_and_name_the_calls():
