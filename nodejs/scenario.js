@@ -35,22 +35,25 @@ function check(response) {
   return response;
 }
 
-function search(client, s, consistency) {
+// `timeout` (ms) replaces the client's RPC_TIMEOUT_MS for this call (the hot path's own).
+function search(client, s, consistency, timeout) {
   return client.search({
     collection_name: s.collection,
     data: [vectorOf(s, s.search_id)],
     limit: s.top_k,
     output_fields: [s.id_field],
     consistency_level: consistency,
+    timeout,
   });
 }
 
-function query(client, s, consistency) {
+function query(client, s, consistency, timeout) {
   return client.query({
     collection_name: s.collection,
     filter: s.query_filter,
     output_fields: [s.id_field],
     consistency_level: consistency,
+    timeout,
   });
 }
 
@@ -124,8 +127,8 @@ async function runScenario(s, harness) {
     await step('query', async () => check(await query(client, s, s.consistency)));
     if (harness.benchRepeat > 0) {
       bench = await step('bench', () => harness.hotPath({
-        Search: async () => check(await search(client, s, s.bench_consistency)),
-        Query: async () => check(await query(client, s, s.bench_consistency)),
+        Search: async timeout => check(await search(client, s, s.bench_consistency, timeout)),
+        Query: async timeout => check(await query(client, s, s.bench_consistency, timeout)),
       }));
     }
     await step('delete', async () =>

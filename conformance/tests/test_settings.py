@@ -15,6 +15,7 @@ pytestmark = pytest.mark.e2e
 NOWHERE = "http://127.0.0.1:1"  # nothing listens: a client that got as far as connecting would say so
 BAD = {
     "DEMO_BENCH_REPEAT": ("abc", "DEMO_BENCH_REPEAT='abc' is not a whole number >= 0"),
+    "DEMO_LOAD_CONCURRENCY": ("0", "DEMO_LOAD_CONCURRENCY='0' is not a whole number >= 1"),
     "DEMO_PAUSE_S": ("soon", "DEMO_PAUSE_S='soon' is not a number of seconds >= 0"),
 }
 

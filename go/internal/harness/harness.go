@@ -1,7 +1,7 @@
 // Package harness is what the conformance tools drive in a run (conformance/SCENARIO.md):
 // every DEMO_* setting, and the hooks behind them: the pause after a step
 // (DEMO_PAUSE_AFTER, DEMO_PAUSE_S), the bench's hot path (DEMO_BENCH_REPEAT,
-// DEMO_BENCH_CONTROL, DEMO_CPU_PROFILE) and the trim of otelgrpc's message events
+// DEMO_BENCH_CONTROL, DEMO_CPU_PROFILE, DEMO_LOAD_CONCURRENCY) and the trim of otelgrpc's message events
 // (DEMO_OTELGRPC_MESSAGE_EVENTS). No other package reads a DEMO_* variable.
 package harness
 
@@ -31,7 +31,10 @@ type Harness struct {
 	// BenchControl (DEMO_BENCH_CONTROL) is the folder where the hot path says "ready"
 	// and finds "go" and "stop" (nox -s bench); empty, it runs BenchRepeat times at once.
 	BenchControl string
-	CPUProfile   string // DEMO_CPU_PROFILE: where the hot path's CPU profile goes (nox -s bench's profiles)
+	// LoadConcurrency (DEMO_LOAD_CONCURRENCY, nox -s load) is how many goroutines run the
+	// hot path's loop at once; 1 runs it in the caller.
+	LoadConcurrency int
+	CPUProfile      string // DEMO_CPU_PROFILE: where the hot path's CPU profile goes (nox -s bench's profiles)
 	// PauseAfter (DEMO_PAUSE_AFTER) names the step after which the client
 	// sleeps Pause (DEMO_PAUSE_S), so that nox -s faults can kill Milvus there.
 	PauseAfter string
@@ -57,6 +60,7 @@ func FromEnv(approach string, getenv func(string) string) (Harness, error) {
 		CPUProfile:      getenv("DEMO_CPU_PROFILE"),
 		PauseAfter:      getenv("DEMO_PAUSE_AFTER"),
 		Pause:           defaultPause,
+		LoadConcurrency: 1,
 		NoMessageEvents: getenv("DEMO_OTELGRPC_MESSAGE_EVENTS") == "none",
 	}
 	if v := getenv("DEMO_BENCH_REPEAT"); v != "" {
@@ -65,6 +69,13 @@ func FromEnv(approach string, getenv func(string) string) (Harness, error) {
 			return h, &BadSetting{"DEMO_BENCH_REPEAT", v, "a whole number >= 0"}
 		}
 		h.BenchRepeat = n
+	}
+	if v := getenv("DEMO_LOAD_CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if !wholeNumber.MatchString(v) || err != nil || n < 1 {
+			return h, &BadSetting{"DEMO_LOAD_CONCURRENCY", v, "a whole number >= 1"}
+		}
+		h.LoadConcurrency = n
 	}
 	if v := getenv("DEMO_PAUSE_S"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)

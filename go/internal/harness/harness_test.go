@@ -16,14 +16,14 @@ func envOf(vars map[string]string) func(string) string {
 
 func TestFromEnv(t *testing.T) {
 	h, err := FromEnv("grpc-otel", envOf(nil))
-	if err != nil || h != (Harness{Approach: "grpc-otel", ScenarioPath: defaultScenarioPath, Pause: 10 * time.Second}) {
+	if err != nil || h != (Harness{Approach: "grpc-otel", ScenarioPath: defaultScenarioPath, Pause: 10 * time.Second, LoadConcurrency: 1}) {
 		t.Errorf("defaults = %+v, %v", h, err)
 	}
 	h, err = FromEnv("grpc-otel", envOf(map[string]string{"DEMO_APPROACH": "x", "DEMO_SCENARIO": "/s.json",
 		"DEMO_RUN_RECORD": "r.json", "DEMO_BENCH_REPEAT": "300", "DEMO_BENCH_CONTROL": "/c", "DEMO_CPU_PROFILE": "/p",
-		"DEMO_PAUSE_AFTER": "insert", "DEMO_PAUSE_S": "0.5", "DEMO_OTELGRPC_MESSAGE_EVENTS": "none"}))
+		"DEMO_PAUSE_AFTER": "insert", "DEMO_PAUSE_S": "0.5", "DEMO_OTELGRPC_MESSAGE_EVENTS": "none", "DEMO_LOAD_CONCURRENCY": "16"}))
 	want := Harness{Approach: "x", ScenarioPath: "/s.json", RunRecord: "r.json", BenchRepeat: 300, BenchControl: "/c",
-		CPUProfile: "/p", PauseAfter: "insert", Pause: 500 * time.Millisecond, NoMessageEvents: true}
+		CPUProfile: "/p", PauseAfter: "insert", Pause: 500 * time.Millisecond, NoMessageEvents: true, LoadConcurrency: 16}
 	if err != nil || h != want {
 		t.Errorf("set = %+v, %v", h, err)
 	}
@@ -36,6 +36,8 @@ func TestFromEnvBadSettings(t *testing.T) {
 		{"DEMO_BENCH_REPEAT", "-1", "DEMO_BENCH_REPEAT='-1' is not a whole number >= 0"},
 		{"DEMO_BENCH_REPEAT", "+1", "DEMO_BENCH_REPEAT='+1' is not a whole number >= 0"},
 		{"DEMO_BENCH_REPEAT", "1.5", "DEMO_BENCH_REPEAT='1.5' is not a whole number >= 0"},
+		{"DEMO_LOAD_CONCURRENCY", "0", "DEMO_LOAD_CONCURRENCY='0' is not a whole number >= 1"},
+		{"DEMO_LOAD_CONCURRENCY", "many", "DEMO_LOAD_CONCURRENCY='many' is not a whole number >= 1"},
 		{"DEMO_PAUSE_S", "soon", "DEMO_PAUSE_S='soon' is not a number of seconds >= 0"},
 		{"DEMO_PAUSE_S", "-1", "DEMO_PAUSE_S='-1' is not a number of seconds >= 0"},
 		{"DEMO_PAUSE_S", "1e3", "DEMO_PAUSE_S='1e3' is not a number of seconds >= 0"},
@@ -72,5 +74,23 @@ func TestHotPathControl(t *testing.T) {
 	timed, _, err := Harness{BenchRepeat: 100, BenchControl: control}.HotPath(context.Background(), []Call{count})
 	if err != nil || calls.Load() != 3 || len(timed["Search"]) != 3 {
 		t.Errorf("calls %d, timed %v, %v", calls.Load(), timed, err)
+	}
+}
+
+// With LoadConcurrency, that many loops run at once, each up to BenchRepeat times.
+func TestHotPathConcurrency(t *testing.T) {
+	var inFlight, most, calls atomic.Int32
+	call := Call{RPC: "Search", Do: func(context.Context) error {
+		n := inFlight.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(5 * time.Millisecond)
+		inFlight.Add(-1)
+		calls.Add(1)
+		return nil
+	}}
+	timed, _, err := Harness{BenchRepeat: 5, LoadConcurrency: 4}.HotPath(context.Background(), []Call{call})
+	if err != nil || calls.Load() != 20 || len(timed["Search"]) != 20 || most.Load() != 4 {
+		t.Errorf("calls %d, timed %d, most in flight %d, %v", calls.Load(), len(timed["Search"]), most.Load(), err)
 	}
 }

@@ -2,10 +2,12 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -25,7 +27,8 @@ type Call struct {
 // Calls holds each hot-path call's start (Unix time, µs) and client-side latency (ms), per RPC.
 type Calls map[string][][2]float64
 
-// HotPath makes the calls in turn, up to BenchRepeat times, and returns each
+// HotPath makes the calls in turn, up to BenchRepeat times (in each of
+// LoadConcurrency goroutines at once), and returns each
 // call's start and latency, and the CPU time the process spent meanwhile (all
 // goroutines, the exporter's included) in ms. With a control folder it writes
 // "ready" there, waits for "go" and stops early once "stop" appears there
@@ -50,6 +53,20 @@ func (h Harness) HotPath(ctx context.Context, calls []Call) (Calls, float64, err
 		}
 	}
 	cpuStart := processCPU()
+	var err error
+	if h.LoadConcurrency <= 1 {
+		err = h.loop(ctx, calls, stop, timed)
+	} else {
+		err = h.inGoroutines(ctx, calls, stop, timed)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return timed, float64((processCPU() - cpuStart).Microseconds()) / 1000, nil
+}
+
+// loop makes the calls in turn, up to BenchRepeat times, into timed.
+func (h Harness) loop(ctx context.Context, calls []Call, stop string, timed Calls) error {
 	for range h.BenchRepeat {
 		if stop != "" && exists(stop) {
 			break
@@ -57,13 +74,38 @@ func (h Harness) HotPath(ctx context.Context, calls []Call) (Calls, float64, err
 		for _, call := range calls {
 			start := time.Now()
 			if err := within(ctx, call.Do); err != nil {
-				return nil, 0, fmt.Errorf("%s: %w", call.RPC, err)
+				return fmt.Errorf("%s: %w", call.RPC, err)
 			}
 			ms := float64(time.Since(start).Microseconds()) / 1000
 			timed[call.RPC] = append(timed[call.RPC], [2]float64{float64(start.UnixMicro()), ms})
 		}
 	}
-	return timed, float64((processCPU() - cpuStart).Microseconds()) / 1000, nil
+	return nil
+}
+
+// inGoroutines runs loop in LoadConcurrency goroutines at once; the first error is the result.
+func (h Harness) inGoroutines(ctx context.Context, calls []Call, stop string, timed Calls) error {
+	found := make([]Calls, h.LoadConcurrency)
+	errs := make([]error, h.LoadConcurrency)
+	var wg sync.WaitGroup
+	for i := range found {
+		found[i] = Calls{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = h.loop(ctx, calls, stop, found[i])
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, mine := range found {
+		for rpc, c := range mine {
+			timed[rpc] = append(timed[rpc], c...)
+		}
+	}
+	return nil
 }
 
 func within(ctx context.Context, call func(context.Context) error) error {

@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
 /**
  * The harness: the DEMO_* settings the conformance tools give a run (conformance/SCENARIO.md) and
  * the hooks they drive: the pause after a step (DEMO_PAUSE_AFTER, DEMO_PAUSE_S) and the bench's
- * hot path (DEMO_BENCH_REPEAT, DEMO_BENCH_CONTROL; its loop is {@link Bench#run}). No other class
+ * hot path (DEMO_BENCH_REPEAT, DEMO_BENCH_CONTROL, DEMO_LOAD_CONCURRENCY; its loop is {@link Bench#run}). No other class
  * reads a DEMO_* variable; the scenario calls the hooks through a Harness.
  */
 final class Harness {
@@ -22,12 +22,14 @@ final class Harness {
 
     private final int benchRepeat;
     private final Path benchControl;
+    private final int loadConcurrency;
     private final String pauseAfter;
     private final long pauseMillis;
 
-    private Harness(int benchRepeat, Path benchControl, String pauseAfter, long pauseMillis) {
+    private Harness(int benchRepeat, Path benchControl, int loadConcurrency, String pauseAfter, long pauseMillis) {
         this.benchRepeat = benchRepeat;
         this.benchControl = benchControl;
+        this.loadConcurrency = loadConcurrency;
         this.pauseAfter = pauseAfter;
         this.pauseMillis = pauseMillis;
     }
@@ -54,6 +56,7 @@ final class Harness {
         return new Harness(
                 wholeNumber("DEMO_BENCH_REPEAT", "0"),
                 control.isEmpty() ? null : Path.of(control),
+                count("DEMO_LOAD_CONCURRENCY", "1"),
                 DemoRun.env("DEMO_PAUSE_AFTER", ""),
                 Math.round(seconds("DEMO_PAUSE_S", "10") * 1000));
     }
@@ -68,6 +71,21 @@ final class Harness {
             }
         }
         throw badSetting(name, value, "a whole number >= 0");
+    }
+
+    private static int count(String name, String fallback) {
+        String value = DemoRun.env(name, fallback);
+        if (WHOLE_NUMBER.matcher(value).matches()) {
+            try {
+                int n = Integer.parseInt(value);
+                if (n >= 1) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // beyond an int: said below
+            }
+        }
+        throw badSetting(name, value, "a whole number >= 1");
     }
 
     private static double seconds(String name, String fallback) {
@@ -86,6 +104,11 @@ final class Harness {
     /** How often the hot path runs after query (DEMO_BENCH_REPEAT); 0 skips it. */
     int benchRepeat() {
         return benchRepeat;
+    }
+
+    /** How many hot-path loops run at once (DEMO_LOAD_CONCURRENCY, nox -s load); 1: one, in the caller. */
+    int loadConcurrency() {
+        return loadConcurrency;
     }
 
     /**
