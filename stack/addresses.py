@@ -59,6 +59,8 @@ PORT_DEFAULTS = {
     # The tail-sampling pipeline's query API (tail_sampling() below), when it runs.
     "STACK_TAIL_QUERY_PORT": 16696,
     "STACK_TAIL_GRPC_PORT": 16695,
+    # The span counts' Prometheus endpoint (span_counts() below), when it runs.
+    "STACK_SPAN_COUNTS_PORT": 8889,
 }
 
 class StackError(Exception):
@@ -104,6 +106,15 @@ def tail_sampling() -> float | None:
     return seconds
 
 
+def span_counts() -> bool:
+    """STACK_SPAN_COUNTS=1: Jaeger also counts the spans it receives, per service, span name,
+    kind and status (stack/jaeger/span-counts.yaml), on a Prometheus endpoint; unset, empty or 0: not."""
+    value = os.environ.get("STACK_SPAN_COUNTS", "").strip()
+    if value not in ("", "0", "1"):
+        raise StackError(f"STACK_SPAN_COUNTS={value!r} is not 0 or 1")
+    return value == "1"
+
+
 MILVUS_LOG_LEVELS = ("debug", "info", "warn", "error")
 
 
@@ -119,6 +130,11 @@ def milvus_log_level() -> str:
 def tail_api_url() -> str:
     """The tail-sampling pipeline's query API (only while STACK_TAIL_SAMPLING runs it)."""
     return f"http://{HOST}:{port('STACK_TAIL_QUERY_PORT')}"
+
+
+def span_counts_url() -> str:
+    """Jaeger's span counts in Prometheus's text format (only while STACK_SPAN_COUNTS runs them)."""
+    return f"http://{HOST}:{port('STACK_SPAN_COUNTS_PORT')}/metrics"
 
 
 def port_env() -> dict:

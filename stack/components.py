@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from stack.addresses import HOST, port, tail_sampling
+from stack.addresses import HOST, port, span_counts, tail_sampling
 
 JAEGER_START_TIMEOUT_S = 60
 MILVUS_START_TIMEOUT_S = 240
@@ -45,6 +45,7 @@ def jaeger() -> Component:
                 if tail_sampling() is not None
                 else {}
             ),
+            **({port("STACK_SPAN_COUNTS_PORT"): "span counts (Prometheus)"} if span_counts() else {}),
         },
         f"http://{HOST}:{port('STACK_JAEGER_QUERY_PORT')}/api/services",
     )

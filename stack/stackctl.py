@@ -21,7 +21,7 @@ if not __package__:  # run as `python stack/stackctl.py`: its folder's siblings 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from stack import supervisor  # noqa: E402
-from stack.addresses import StackError, milvus_log_level, ports, tail_sampling  # noqa: E402
+from stack.addresses import StackError, milvus_log_level, ports, span_counts, tail_sampling  # noqa: E402
 
 COMMANDS = {"up": supervisor.up, "down": supervisor.down, "status": supervisor.status, "rotate": supervisor.rotate}
 
@@ -29,7 +29,7 @@ COMMANDS = {"up": supervisor.up, "down": supervisor.down, "status": supervisor.s
 def main(argv: list[str]) -> int:
     try:
         ports()  # every STACK_*_PORT, whatever the command: a bad one is named before anything runs
-        tail_sampling(), milvus_log_level()  # the same for the stack's other settings
+        tail_sampling(), span_counts(), milvus_log_level()  # the same for the stack's other settings
         if len(argv) != 1 or argv[0] not in COMMANDS:
             print(f"usage: python stack/stackctl.py {{{'|'.join(COMMANDS)}}}", file=sys.stderr)
             return 2

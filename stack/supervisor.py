@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 
 from stack import addresses, state
-from stack.addresses import STATE_DIR, StackError, jaeger_api_url, milvus_uri, otlp_grpc_endpoint, tail_sampling
+from stack.addresses import STATE_DIR, StackError, jaeger_api_url, milvus_uri, otlp_grpc_endpoint, span_counts, tail_sampling
 from stack.backends import cluster, docker, embedded, external
 from stack.components import components, milvus
 from stack.installs import JAEGER_BUILD_TIMEOUT_S
@@ -76,6 +76,8 @@ def up() -> None:
         check_same_mode()
         if tail_sampling() is not None and name != "embedded":
             raise StackError(f"STACK_TAIL_SAMPLING runs a pipeline of the embedded stack's Jaeger; STACK_BACKEND={name} has none")
+        if span_counts() and name != "embedded":
+            raise StackError(f"STACK_SPAN_COUNTS runs a pipeline of the embedded stack's Jaeger; STACK_BACKEND={name} has none")
         topology().up()
         if topology() is cluster:
             serve_cluster()

@@ -25,6 +25,7 @@ from conformance.runs import load_scenario
 from conformance.sampling import cases, report, tail
 from conformance.sampling.settings import SettingError, ratio, sampler
 from conformance.sampling.watch import ExportWatch, summary
+from conformance.stack_settings import stack_with
 from stack.addresses import StackError, milvus_log_level, milvus_mode
 from stack.backends.embedded import milvus_env
 
@@ -93,7 +94,7 @@ def main(argv: list[str]) -> int:
         "tail": {"approach": args.tail_approach.id},
     }
     # Milvus 2.3.5 logs its Search, Query and Insert requests only at debug.
-    with tail.stack_with(STACK_MILVUS_LOG_LEVEL="debug"):
+    with stack_with(STACK_MILVUS_LOG_LEVEL="debug"):
         jaeger.check_reachable()
         out["milvus"] = {"sample_fraction": milvus_env()["TRACE_SAMPLEFRACTION"], "log_level": milvus_log_level()}
         services = [*scenario["server_services"], *(a.service_name(scenario) for a in args.approaches)]

@@ -7,11 +7,7 @@ whole() is the verdict, pure; trial() runs one client through a pipeline of a gi
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from conformance.approaches import Approach
@@ -19,7 +15,7 @@ from conformance.jaeger import Jaeger, load_run
 from conformance.sampling.cases import TRACE_WAIT_S, client_run
 from conformance.sampling.watch import ExportWatch, arrivals
 from conformance.spans import CLIENT, Trace, root_span, server_child
-from stack import supervisor
+from conformance.stack_settings import stack_with
 from stack.addresses import tail_api_url
 
 SETTLE_S = 3.0  # after the decision is due: the processor decides on a 1 s tick, then stores
@@ -47,25 +43,6 @@ def whole(trace: Trace | None, scenario: dict) -> str | None:
         f"kept without Milvus's server half: {len(orphans)} of {len(calls)} calls have no "
         f"{'/'.join(scenario['server_services'])} SERVER span ({', '.join(named)})"
     )
-
-
-@contextlib.contextmanager
-def stack_with(**settings: str | None) -> Iterator[None]:
-    """The stack restarted as the settings ask (only what they change restarts), and as it
-    was afterwards; its progress lines kept off the tool's output."""
-    before = {key: os.environ.get(key) for key in settings}
-
-    def apply(values: dict) -> None:
-        for key, value in values.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
-        with contextlib.redirect_stdout(io.StringIO()):
-            supervisor.up()
-
-    apply(settings)
-    try:
-        yield
-    finally:
-        apply(before)
 
 
 def trial(approach: Approach, wait_s: float, record: Path, jaeger: Jaeger, scenario: dict) -> dict:

@@ -11,7 +11,18 @@ import time
 from pathlib import Path
 
 from stack import state
-from stack.addresses import HOST, JAEGER_DATA, MILVUS_DATA, STACK_DIR, etcd_url, milvus_log_level, port, port_env, tail_sampling
+from stack.addresses import (
+    HOST,
+    JAEGER_DATA,
+    MILVUS_DATA,
+    STACK_DIR,
+    etcd_url,
+    milvus_log_level,
+    port,
+    port_env,
+    span_counts,
+    tail_sampling,
+)
 from stack.components import JAEGER_START_TIMEOUT_S, MILVUS_START_TIMEOUT_S, Component, components
 from stack.installs import JAEGER_MODULE, ensure_jaeger_built, ensure_milvus_installed
 from stack.milvus_sessions import end_sessions
@@ -45,18 +56,21 @@ def jaeger_env() -> dict:
 
 
 def jaeger_command() -> list:
-    """config.yaml, and the tail-sampling pipeline on top when STACK_TAIL_SAMPLING asks for it."""
-    overlay = ["--config", JAEGER_MODULE / "tail-sampling.yaml"] if tail_sampling() is not None else []
-    return [ensure_jaeger_built(), "--config", JAEGER_MODULE / "config.yaml", *overlay]
+    """config.yaml, with the tail-sampling pipeline (STACK_TAIL_SAMPLING) and the span counts
+    (STACK_SPAN_COUNTS) on top when asked for."""
+    overlays = [name for name, on in (("tail-sampling.yaml", tail_sampling() is not None), ("span-counts.yaml", span_counts())) if on]
+    return [ensure_jaeger_built(), "--config", JAEGER_MODULE / "config.yaml", *(x for name in overlays for x in ("--config", JAEGER_MODULE / name))]
 
 
 # What a component started before these settings existed was started with.
-STARTED_WITH_DEFAULTS = {"tail_sampling": None, "log_level": "info"}
+STARTED_WITH_DEFAULTS = {"tail_sampling": None, "span_counts": False, "log_level": "info"}
 
 
 def wanted(component: Component) -> dict:
     """What a running component must have been started with to be reused."""
-    return {"tail_sampling": tail_sampling()} if component.name == "jaeger" else {"log_level": milvus_log_level()}
+    if component.name == "jaeger":
+        return {"tail_sampling": tail_sampling(), "span_counts": span_counts()}
+    return {"log_level": milvus_log_level()}
 
 
 def launch(component: Component, current: dict) -> subprocess.Popen | None:
