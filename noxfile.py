@@ -121,6 +121,7 @@ profilers = tuple(dict.fromkeys(package for a in APPROACHES if a.profile for pac
 tool_session("bench", "What tracing costs per approach, with CIs and CPU profiles (conformance/bench/README.md).", profilers)
 tool_session("faults", "Every approach when its collector or its Milvus fails (kills and restarts Milvus).")
 tool_session("sampling", "Head and tail sampling per approach: does Milvus follow, and its log lines (reports/sampling.md).")
+tool_session("load", "Tracing under concurrency: throughput, spans lost, Milvus's CPU (conformance/load/README.md).", ("matplotlib",))
 tool_session("logs", "Milvus's log lines of one trace, in time order: `nox -s logs -- <trace id>`.", builds=False)
 
 
@@ -155,7 +156,7 @@ def conformance(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The project's own tests: unit tests, then end to end with the real stack."""
     # selenium drives Debian's chromium + chromium-driver for the report's browser test.
-    # check-jsonschema checks stack/docker-compose.yaml against the Compose spec.
-    session.install("-r", "conformance/requirements.txt", "pyyaml", "nox", "selenium", "check-jsonschema")
+    # check-jsonschema checks stack/docker-compose.yaml against the Compose spec; matplotlib draws nox -s load's pictures.
+    session.install("-r", "conformance/requirements.txt", "pyyaml", "nox", "selenium", "check-jsonschema", "matplotlib")
     run_unit_tests(session, APPROACHES)  # each language's own (unit_tests in its approaches.toml)
     session.run("pytest", "conformance/tests", "stack/tests", "-v", "-rfs", "-p", "no:cacheprovider", *session.posargs)

@@ -40,7 +40,7 @@ from conformance.bench.clients import RPCS, Client
 from conformance.bench.jaeger import check_untraced, measure_visibility
 from conformance.bench.machine import machine, versions
 from conformance.bench.profile import profile
-from conformance.bench.rotation import Mode, rotate, scenario_copy, service
+from conformance.bench.rotation import UNBOUNDED, Mode, rotate, scenario_copy, service
 from conformance.bench.stack import StackChanged, StackCommandFailed, check_stack, stack_command, stack_identity, stack_starts
 from conformance.jaeger import Jaeger, JaegerUnreachable
 from conformance.paths import REPORTS_DIR, RUNS_DIR, SCENARIO_FILE
@@ -53,7 +53,6 @@ SCENARIO = load_scenario()
 DEFAULTS = {"rounds": (32, 8), "block": (0.3, 0.2), "warmup_rounds": (3, 2), "visibility_runs": (1, 0)}
 CONSISTENCY = "Bounded"  # what the clients' hot path uses (see conformance/SCENARIO.md)
 
-EXPORT_BOUNDS = ("OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_BSP_EXPORT_TIMEOUT")
 _started = time.monotonic()
 
 
@@ -127,11 +126,6 @@ def visibility_runs(chosen: Approach, jaeger: Jaeger, runs: int, timeout_s: floa
             f"complete after {result['complete_s']} s" + (f"; {result['error']}" if result.get("error") else "")
         )
         out.append(result)
-
-
-# Every mode without the manifests' ~1 s export bounds (there for a collector that is down):
-# a client paused mid-export would lose that batch. Each SDK's defaults instead (10 s, 30 s).
-UNBOUNDED: dict[str, str | None] = dict.fromkeys(EXPORT_BOUNDS)
 
 
 def modes_of(approach: Approach, args: argparse.Namespace) -> tuple[dict[str, Mode], dict[str, dict[str, str]]]:

@@ -19,12 +19,14 @@ Calls = dict[str, list[tuple[float, float]]]  # rpc -> [(start Unix µs, latency
 class Active:
     """One block: its round, the window the client ran in (Unix µs, from before its
     SIGCONT to after all its threads stopped), and the CPU ns its threads spent then,
-    by thread name."""
+    by thread name; and, when the caller counts it, the server's CPU ns from just before the
+    block to once the server had answered the client's last calls (nox -s load)."""
 
     round: int
     start_us: int
     end_us: int
     cpu_ns: dict[str, int] = field(default_factory=dict)
+    server_cpu_ns: int | None = None
 
 
 def in_window(calls: Sequence[tuple[float, float]], start_us: float, end_us: float) -> list[float]:

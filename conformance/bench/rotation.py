@@ -33,6 +33,9 @@ from conformance.runs import load_scenario
 
 READY_POLL_S = 0.02
 SETTLE_TURN_S = 0.5  # a settling client runs this long at a time, every mode in turn
+# Every mode without the manifests' ~1 s export bounds (there for a collector that is down):
+# a client paused mid-export would lose that batch. Each SDK's defaults instead (10 s, 30 s).
+UNBOUNDED: dict[str, str | None] = dict.fromkeys(("OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_BSP_EXPORT_TIMEOUT"))
 
 
 @dataclass(frozen=True)
@@ -132,11 +135,16 @@ def rotate(
     folder: Path,
     say: Callable[[str], None],
     during_setup: Callable[[], None] | None = None,
+    server_cpu: Callable[[], int] | None = None,
+    drain_s: float = 0.0,
 ) -> Rotation:
     """Start a client per mode (`modes`: name -> Mode), run
     `during_setup` meanwhile (in a thread); let each client run its hot path alone for
     `settle_s` in all, in turns (a JIT compiles only while its process runs), then the
-    warm-up rounds and the measured ones; then stop every client and wait for its exit."""
+    warm-up rounds and the measured ones; then stop every client and wait for its exit.
+    With `server_cpu` (the server's CPU ns so far), each measured block also counts the
+    server's CPU, until `drain_s` after the pause: the server still answers the calls the
+    paused client had in flight."""
     clients: dict[str, Client] = {}
     started = time.monotonic()
     deadline = started + timeout_s
@@ -165,9 +173,14 @@ def rotate(
                 say(f"  timeout after {max(number, 0)} rounds")
                 break
             for name in order:
+                server_before = server_cpu() if server_cpu else 0
                 start_us, end_us, cpu = run_block(clients[name], block_s)
+                server_ns = None
+                if server_cpu:
+                    time.sleep(drain_s)
+                    server_ns = server_cpu() - server_before
                 if number >= 0:
-                    result.periods[name].append(Active(number, start_us, end_us, cpu))
+                    result.periods[name].append(Active(number, start_us, end_us, cpu, server_ns))
             exited = [name for name, client in clients.items() if not client.alive]
             if exited:
                 for name in exited:

@@ -1,7 +1,7 @@
 """The conformance report: the check matrix and what differs between the approaches'
 traces, as reports/conformance.json, .md and a self-contained .html, with the last
-`nox -s faults` (reports/faults.json) and the last `nox -s sampling` (reports/sampling.json)
-on the page when there are.
+`nox -s faults` (reports/faults.json), `nox -s sampling` (reports/sampling.json) and
+`nox -s load` (reports/load.json and its pictures) on the page when there are.
 
 model.py builds the JSON, views.py and dashboard.py (what the semantic-conventions classifier,
 conformance/semconv, says) the tables the Markdown (markdown.py) and the HTML (html.py,
@@ -58,10 +58,13 @@ def write(
     faults = json.loads(faults_file.read_text()) if faults_file.exists() else None
     sampling_file = directory / "sampling.json"
     sampling = json.loads(sampling_file.read_text()) if sampling_file.exists() else None
+    load_file = directory / "load.json"
+    load = json.loads(load_file.read_text()) if load_file.exists() else None
+    load_pictures = {name: (directory / name).read_bytes() for name in (load or {}).get("pictures", []) if (directory / name).exists()}
     outputs = {
         "conformance.json": json.dumps(report, indent=2) + "\n",
         "conformance.md": markdown.render(report, scenario),
-        "conformance.html": html.render(report, runs, scenario, faults, sampling),
+        "conformance.html": html.render(report, runs, scenario, faults, sampling, load, load_pictures),
     }
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in outputs.items():

@@ -1,12 +1,14 @@
 """reports/conformance.html, self-contained: the matrix, a waterfall per approach
 (waterfall.py), the difference tables (views.py) and, when there is one, the last
-`nox -s faults` (its reports/faults.json). Pure."""
+`nox -s faults`, `nox -s sampling` and `nox -s load` (their reports/*.json). Pure."""
 
 from __future__ import annotations
 
+import base64
 from html import escape
 from pathlib import Path
 
+from conformance.load import render as load_render
 from conformance.report.views import difference_tables, matrix, trace_url
 from conformance.report.waterfall import Row, extent_us, waterfall_rows, waterfall_svg
 from conformance.runs import Run
@@ -132,7 +134,28 @@ def _sampling(sampling: dict | None) -> str:
     )
 
 
-def render(report: dict, runs: dict[str, Run | None], scenario: dict, faults: dict | None = None, sampling: dict | None = None) -> str:
+def _load(load: dict | None, pictures: dict[str, bytes]) -> str:
+    """The last `nox -s load` (reports/load.json and its PNG pictures), when there is one."""
+    if not load:
+        return ""
+    images = "".join(
+        f'<p><img alt="{escape(name)}" src="data:image/png;base64,{base64.b64encode(data).decode()}"></p>' for name, data in pictures.items()
+    )
+    tables = "".join(
+        f"<h3>{escape(t.title)}</h3>{_plain_table(t)}" + (f"<p>{escape(t.note)}</p>" if t.note else "") for t in load_render.sections(load)
+    )
+    return f"<h2>Under load</h2><p>The last <code>nox -s load</code>: {escape(load_render.heading(load))}.</p>{images}{tables}"
+
+
+def render(
+    report: dict,
+    runs: dict[str, Run | None],
+    scenario: dict,
+    faults: dict | None = None,
+    sampling: dict | None = None,
+    load: dict | None = None,
+    load_pictures: dict[str, bytes] | None = None,
+) -> str:
     rows = {
         approach: waterfall_rows(run.trace, scenario, run.expected_service(scenario))
         for approach, run in runs.items()
@@ -156,5 +179,5 @@ def render(report: dict, runs: dict[str, Run | None], scenario: dict, faults: di
         f"<style>\n{CSS_FILE.read_text()}</style></head><body><h1>Milvus + OpenTelemetry conformance</h1>"
         f"<h2>Matrix</h2>{_matrix(report)}"
         f"<h2>Traces</h2><p>One time axis for all approaches, from each client's root span.</p>{legend}{waterfalls}"
-        f"<h2>Differences</h2>{tables}{_faults(faults)}{_sampling(sampling)}</body></html>\n"
+        f"<h2>Differences</h2>{tables}{_faults(faults)}{_sampling(sampling)}{_load(load, load_pictures or {})}</body></html>\n"
     )

@@ -17,7 +17,7 @@ from conformance.bench import stats as bench
 from conformance.bench.blocks import Active, blocks, cpu_by_thread, in_window, pooled
 from conformance.bench.profile import attribute, hot_path_only, profiled, read, summarize
 from conformance.bench.profile_formats import READERS
-from conformance.bench.rotation import cpu_delta, thread_kind
+from conformance.bench.rotation import UNBOUNDED, cpu_delta, thread_kind
 from conformance.manifest_tables import PROFILE_FORMATS
 from conformance.runner import Launch, launch
 
@@ -329,7 +329,7 @@ def test_the_bench_takes_approach_ids_and_runs_every_mode_without_the_export_bou
     assert modes["untraced"].untraced and not modes["traced"].untraced and not modes["no-message-events"].untraced
     for name, mode in modes.items():
         client = launch(agent, tmp_path / f"{name}.json", untraced=mode.untraced, env=mode.env)
-        assert not set(bench_main.EXPORT_BOUNDS) & set(client.env), name
+        assert not set(UNBOUNDED) & set(client.env), name
     trimmed = launch(agent, tmp_path / "t.json", env=modes["no-message-events"].env)
     assert trimmed.env["OTEL_INSTRUMENTATION_GRPC_EMIT_MESSAGE_EVENTS"] == "false" and trimmed.command == agent.run
     assert launch(agent, tmp_path / "u.json", untraced=True, env=modes["untraced"].env).command == agent.untraced_run

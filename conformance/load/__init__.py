@@ -1,0 +1,1 @@
+"""`nox -s load`: tracing under concurrency, per approach (README.md here)."""
