@@ -26,7 +26,7 @@ from conformance.tests.e2e import (
     text,
     without_pythonpath,
 )
-from stack.addresses import MILVUS_TOKEN_FILE, etcd_url, milvus_token
+from stack.addresses import MILVUS_TOKEN_FILE, etcd_url, milvus_token, port
 from stack.components import MILVUS_START_TIMEOUT_S, components, jaeger, milvus
 from stack.milvus_sessions import session_keys
 from stack.milvus_user import milvus_answer
@@ -122,6 +122,33 @@ def test_quick_bench_cuts_every_approachs_blocks_and_proves_the_untraced_clients
             assert comparison["cpu_us_per_call"]["b"]["value"] > 0, (approach, name)
         assert result["untraced_checks"] and all(check["passed"] for check in result["untraced_checks"].values()), approach
     assert (tmp_path / "bench.md").read_text().count("QUICK RUN") == 1
+
+
+def test_quick_load_counts_every_clients_spans_and_milvus_cpu(stack, tmp_path):
+    """`nox -s load -- --quick`: every mode's client runs its hot path in workers (DEMO_LOAD_CONCURRENCY)
+    and takes its turns; Jaeger's span counts (STACK_SPAN_COUNTS) hold each traced client's Query
+    spans, never more than it made, and none of an untraced or unsampled one; Milvus's CPU is
+    read per block; the pictures are PNG files; the stack is as it was (no span counts)."""
+    returncode, output = run_nox("-s", "load", "--", "--quick", env=dict(os.environ, DEMO_REPORTS_DIR=str(tmp_path)))
+    assert returncode == 0, output[-3000:]
+    report = json.loads((tmp_path / "load.json").read_text())
+    assert report["quick"] and report["settings"]["levels"] == [1, 16]
+    assert sorted(report["approaches"]) == sorted({a.language: a.id for a in reversed(APPROACHES)}.values())
+    for approach, result in report["approaches"].items():
+        for name, mode in result["modes"].items():
+            query = mode["spans"]["Query"]
+            if mode["kind"] in ("untraced", "unsampled"):
+                assert query["received"] == 0 and mode["spans_total"] == 0, (approach, name, query)
+            else:
+                assert 0 < query["received"] <= query["made"], (approach, name, query)
+        # 16 in flight: over a hundred calls a block, so every round has a block
+        sixteen = result["levels"]["16"]
+        assert sixteen["rounds"] == report["settings"]["rounds"] and sixteen["throughput_ratio"], approach
+        assert sixteen["server_cpu_us_per_call"]["b"]["value"] > 0, approach
+    for name in report["pictures"]:
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG", name
+    assert (tmp_path / "load.md").read_text().count("QUICK RUN") == 1
+    assert port_holder(port("STACK_SPAN_COUNTS_PORT")) is None, "the span counts outlived the tool"
 
 
 @pytest.mark.parametrize("traced", [True, False], ids=["traced-fails", "untraced-passes"])

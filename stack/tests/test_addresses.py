@@ -11,6 +11,7 @@ import pytest
 
 from stack import addresses, supervisor
 from stack.addresses import StackError
+from stack.components import jaeger
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD_PORT = "STACK_MILVUS_PORT='abc' is not a TCP port number"
@@ -54,6 +55,7 @@ def test_the_cli_names_a_bad_port_in_one_line_and_starts_nothing(value, tmp_path
     [
         ("STACK_TAIL_SAMPLING", "soon", "STACK_TAIL_SAMPLING='soon' is not a decision wait in seconds (0 < s <= 600)"),
         ("STACK_TAIL_SAMPLING", "0", "STACK_TAIL_SAMPLING='0' is not a decision wait in seconds (0 < s <= 600)"),
+        ("STACK_SPAN_COUNTS", "yes", "STACK_SPAN_COUNTS='yes' is not 0 or 1"),
         ("STACK_MILVUS_LOG_LEVEL", "verbose", "STACK_MILVUS_LOG_LEVEL='verbose' is not one of debug, info, warn, error"),
     ],
 )
@@ -70,9 +72,14 @@ def test_the_tail_pipeline_and_the_log_level_reach_jaeger_and_milvus(monkeypatch
     monkeypatch.setattr(embedded, "ensure_jaeger_built", lambda: "jaeger")
     monkeypatch.delenv("STACK_TAIL_SAMPLING", raising=False)
     monkeypatch.delenv("STACK_MILVUS_LOG_LEVEL", raising=False)
+    monkeypatch.delenv("STACK_SPAN_COUNTS", raising=False)
     assert [str(part) for part in embedded.jaeger_command()][1:] == ["--config", str(embedded.JAEGER_MODULE / "config.yaml")]
     assert "STACK_TAIL_DECISION_WAIT" not in embedded.jaeger_env() and embedded.milvus_env()["LOG_LEVEL"] == "info"
     monkeypatch.setenv("STACK_TAIL_SAMPLING", "2.5")
     monkeypatch.setenv("STACK_MILVUS_LOG_LEVEL", "debug")
     assert str(embedded.jaeger_command()[-1]).endswith("tail-sampling.yaml")
     assert embedded.jaeger_env()["STACK_TAIL_DECISION_WAIT"] == "2500ms" and embedded.milvus_env()["LOG_LEVEL"] == "debug"
+    monkeypatch.setenv("STACK_SPAN_COUNTS", "1")
+    overlays = [str(part) for part in embedded.jaeger_command()[3:]]
+    assert overlays == ["--config", str(embedded.JAEGER_MODULE / "tail-sampling.yaml"), "--config", str(embedded.JAEGER_MODULE / "span-counts.yaml")]
+    assert embedded.wanted(jaeger()) == {"tail_sampling": 2.5, "span_counts": True}

@@ -39,7 +39,7 @@ def test_every_process_has_ports_of_its_own_and_every_cluster_port_is_used():
     assert len(used) == len(set(used))
     # The Jaeger ports are Jaeger's; every other variable belongs to one process of the cluster.
     jaeger = {"STACK_OTLP_GRPC_PORT", "STACK_OTLP_HTTP_PORT", "STACK_JAEGER_QUERY_PORT", "STACK_JAEGER_GRPC_PORT",
-              "STACK_TAIL_QUERY_PORT", "STACK_TAIL_GRPC_PORT"}
+              "STACK_TAIL_QUERY_PORT", "STACK_TAIL_GRPC_PORT", "STACK_SPAN_COUNTS_PORT"}
     assert set(used) == set(addresses.PORT_DEFAULTS) - jaeger
 
 
