@@ -42,12 +42,25 @@ def _all_pids() -> list[int]:
     return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
 
 
+def _exiting_threads(pid: int) -> bool:
+    """A zombie leader whose other threads still run: a Go process whose last thread is
+    still finishing disk I/O (Jaeger's Badger, keeping its directory lock) shows as Z."""
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            raw = (task / "stat").read_text()
+        except OSError:
+            continue
+        if raw[raw.rindex(")") + 2 :].split()[0] not in ("Z", "X"):
+            return True
+    return False
+
+
 def group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes in a process group."""
+    """Live processes in a process group: not zombies, or zombies with a thread not yet gone."""
     members = []
     for pid in _all_pids():
         stat = _proc_stat(pid)
-        if stat and stat[1] == pgid and stat[0] != "Z":
+        if stat and stat[1] == pgid and (stat[0] != "Z" or _exiting_threads(pid)):
             members.append(pid)
     return members
 

@@ -137,6 +137,7 @@ def rotate(
     during_setup: Callable[[], None] | None = None,
     server_cpu: Callable[[], int] | None = None,
     drain_s: float = 0.0,
+    start_gap_s: float = 0.0,
 ) -> Rotation:
     """Start a client per mode (`modes`: name -> Mode), run
     `during_setup` meanwhile (in a thread); let each client run its hot path alone for
@@ -144,7 +145,8 @@ def rotate(
     warm-up rounds and the measured ones; then stop every client and wait for its exit.
     With `server_cpu` (the server's CPU ns so far), each measured block also counts the
     server's CPU, until `drain_s` after the pause: the server still answers the calls the
-    paused client had in flight."""
+    paused client had in flight. `start_gap_s` apart, the clients' set-ups (each creates and
+    indexes a collection) do not all wait on Milvus at once."""
     clients: dict[str, Client] = {}
     started = time.monotonic()
     deadline = started + timeout_s
@@ -154,6 +156,7 @@ def rotate(
             env = {**mode.env, "DEMO_SCENARIO": str(scenario_copy(SCENARIO_FILE, folder, name)), "OTEL_SERVICE_NAME": service(approach, name)}
             client = f"{approach.slug}-{name}"
             clients[name] = Client.start(client, launch(approach, folder / f"{client}.json", untraced=mode.untraced, env=env), folder, hot_path=True)
+            time.sleep(start_gap_s)
         if side:
             side.start()
         wait_ready(clients, deadline, say)

@@ -33,11 +33,13 @@ from stack.addresses import StackError
 LOAD_DIR = RUNS_DIR / "load"
 SCENARIO = load_scenario()
 # (default, --quick)
-DEFAULTS = {"rounds": (8, 3), "block": (0.4, 0.4), "levels": (plan.LEVELS, plan.QUICK_LEVELS)}
-SETTLE_SHARE = (0.5, 0.125)  # of the language's bench_settle_s (Java 8 s), each client alone first
+DEFAULTS = {"rounds": (6, 3), "block": (0.4, 0.4), "levels": (plan.LEVELS, plan.QUICK_LEVELS)}
+SETTLE_SHARE = (0.25, 0.125)  # of the language's bench_settle_s (Java 8 s), each client alone first
 WARMUP_ROUNDS = 1
 DRAIN_S = 0.05  # after a pause, the server still answers the calls the paused client had in flight
 IDLE_S = 2.0  # the server's background CPU, read before each approach's clients start
+# Ten clients set up at once made Milvus take over 15 s to build one's index (python/sdk's step bound).
+START_GAP_S = 1.0
 SDK_SAYS = re.compile(r"dropped|dropping|queue is full", re.IGNORECASE)  # an SDK's own word on lost spans (not the drop_* steps)
 COUNTS_TIMEOUT_S = 60
 _started = time.monotonic()
@@ -97,54 +99,49 @@ def sdk_says(log: str) -> dict:
 
 
 def measure(approach: Approach, args: argparse.Namespace) -> tuple[dict, list[str]]:
-    """One approach's rotation -> its figures per mode and level (spans counted later); failures."""
+    """One approach's rotations (plan.groups) -> its figures per mode and level (spans counted later); failures."""
     planned = plan.modes(args.levels, args.batch, plan.MILVUS_LEVEL)
     settle_s = approach.bench_settle_s * SETTLE_SHARE[args.quick] if args.settle is None else args.settle
     server_cpu = counts.cpu_reader(counts.group_pids(counts.server_groups()))
     idle = counts.idle_rate(server_cpu, IDLE_S)
-    say(f"{approach.id}: {len(planned)} clients ({', '.join(planned)}); {settle_s:g} s alone each, then "
-        f"{WARMUP_ROUNDS} + {args.rounds} rounds of {args.block} s blocks")
-    modes = {name: p.mode for name, p in planned.items()}
-    try:
-        rotation = rotate(approach, modes, args.rounds, args.block, WARMUP_ROUNDS, settle_s, args.seed, args.client_timeout,
-                          LOAD_DIR, say, server_cpu=server_cpu, drain_s=DRAIN_S)
-    except RuntimeError as error:
-        return {"error": str(error)}, [f"{approach.id}: {error}"]
-    failed = [f"{approach.id} {name}: {client.failure()}" for name, client in rotation.clients.items() if not client.ok]
-    if failed:
-        return {"error": "; ".join(failed)}, failed
-    found, mode_figures = {}, {}
-    for name, client in rotation.clients.items():
-        calls = client.calls(RPCS)
-        cut = blocks(calls, rotation.periods[name], RPCS, rotation.rounds)
-        found[name] = figures.with_turns(cut, rotation.periods[name], idle, DRAIN_S)
-        mode_figures[name] = {
-            "kind": planned[name].kind,
-            "level": planned[name].level,
-            "service": service(approach, name),
-            "calls": {rpc: len(calls.get(rpc, [])) for rpc in RPCS},
-            "blocks": sum(b is not None for b in found[name]),
-            "sdk_says": sdk_says(client.log_path.read_text(errors="replace")),
-        }
+    found: dict[str, list] = {}
+    result: dict = {"milvus_idle_cpu_ms_per_s": round(idle / 1e6, 1), "rotations": [], "modes": {}}
+    for group, block_s in plan.groups(planned, args.block):
+        say(f"{approach.id}: {len(group)} clients ({', '.join(group)}); {settle_s:g} s alone each, then "
+            f"{WARMUP_ROUNDS} + {args.rounds} rounds of {block_s:g} s blocks")
+        try:
+            rotation = rotate(approach, {name: p.mode for name, p in group.items()}, args.rounds, block_s, WARMUP_ROUNDS, settle_s,
+                              args.seed, args.client_timeout, LOAD_DIR, say, server_cpu=server_cpu, drain_s=DRAIN_S, start_gap_s=START_GAP_S)
+        except RuntimeError as error:
+            return {**result, "error": str(error)}, [f"{approach.id}: {error}"]
+        failed = [f"{approach.id} {name}: {client.failure()}" for name, client in rotation.clients.items() if not client.ok]
+        if failed:
+            return {**result, "error": "; ".join(failed)}, failed
+        result["rotations"].append({"modes": list(group), "block_s": block_s, "setup_s": rotation.setup_s, "settle_s": rotation.settle_s,
+                                    "rounds": rotation.rounds, "rounds_s": rotation.rounds_s})
+        for name, client in rotation.clients.items():
+            calls = client.calls(RPCS)
+            found[name] = figures.with_turns(blocks(calls, rotation.periods[name], RPCS, rotation.rounds), rotation.periods[name], idle, DRAIN_S)
+            result["modes"][name] = {
+                "kind": group[name].kind,
+                "level": group[name].level,
+                "service": service(approach, name),
+                "calls": {rpc: len(calls.get(rpc, [])) for rpc in RPCS},
+                "blocks": sum(b is not None for b in found[name]),
+                "sdk_says": sdk_says(client.log_path.read_text(errors="replace")),
+            }
     top = max(args.levels)
-    result = {
-        "settle_s": rotation.settle_s,
-        "milvus_idle_cpu_ms_per_s": round(idle / 1e6, 1),
-        "setup_s": rotation.setup_s,
-        "rounds": rotation.rounds,
-        "rounds_s": rotation.rounds_s,
-        "modes": mode_figures,
-        "levels": {str(level): figures.compare(found[f"traced-{level}"], found[f"untraced-{level}"]) for level in args.levels},
-        "batch": {
-            "level": top,
-            "settings": args.batch,
-            "against_untraced": figures.compare(found[f"batch-{top}"], found[f"untraced-{top}"]),
-            "against_traced": figures.compare(found[f"batch-{top}"], found[f"traced-{top}"]),
-        },
+    result["levels"] = {str(level): figures.compare(found[f"traced-{level}"], found[f"untraced-{level}"]) for level in args.levels}
+    result["batch"] = {
+        "level": top,
+        "settings": args.batch,
+        "against_untraced": figures.compare(found[f"batch-{top}"], found[f"untraced-{top}"]),
+        "against_traced": figures.compare(found[f"batch-{top}"], found[f"traced-{top}"]),
     }
     if (m := plan.MILVUS_LEVEL) in args.levels:
         result["milvus"] = {"level": m, "unsampled_against_untraced": figures.compare(found[f"unsampled-{m}"], found[f"untraced-{m}"])}
-    say(f"{approach.id}: set-up {rotation.setup_s} s, settle {rotation.settle_s} s, {rotation.rounds} rounds in {rotation.rounds_s} s; "
+    say(f"{approach.id}: " + "; ".join(f"{r['rounds']} rounds of {len(r['modes'])} in {r['setup_s'] + r['settle_s'] + r['rounds_s']:.0f} s"
+                                       for r in result["rotations"]) + "; "
         + "; ".join(f"{level} in flight: throughput x{render.value(f['throughput_ratio'])}" for level, f in result["levels"].items()))
     return result, []
 
@@ -167,6 +164,19 @@ def count_spans(report: dict) -> None:
             mode["spans_total"] = counts.spans_of(found, mode["service"])
 
 
+def write(report: dict, failures: list[str]) -> None:
+    report["machine"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
+    report["wall_s"] = round(time.monotonic() - _started, 1)
+    report["failures"] = failures
+    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
+    report["pictures"] = render.pictures(report, REPORTS_DIR)
+    (REPORTS_DIR / "load.json").write_text(json.dumps(report, indent=2) + "\n")
+    (REPORTS_DIR / "load.md").write_text(render.markdown(report))
+    print()
+    print(render.text(report))
+    print()
+
+
 def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that paused clients are killed on the way out
     args = parse_args(argv)
@@ -178,6 +188,7 @@ def main(argv: list[str]) -> int:
         "versions": versions(),
         "settings": {
             "levels": list(args.levels), "rounds": args.rounds, "block_s": args.block, "warmup_rounds": WARMUP_ROUNDS,
+            "long_level": plan.LONG_LEVEL, "long_block_s": args.block * plan.LONG_BLOCK,
             "drain_s": DRAIN_S, "seed": args.seed, "batch": args.batch, "unsampled": plan.UNSAMPLED, "milvus_level": plan.MILVUS_LEVEL,
         },
         "definitions": render.DEFINITIONS,
@@ -193,16 +204,7 @@ def main(argv: list[str]) -> int:
             report["approaches"][approach.id], failed = measure(approach, args)
             failures += failed
         count_spans(report)
-    report["machine"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
-    report["wall_s"] = round(time.monotonic() - _started, 1)
-    report["failures"] = failures
-    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
-    report["pictures"] = render.pictures(report, REPORTS_DIR)
-    (REPORTS_DIR / "load.json").write_text(json.dumps(report, indent=2) + "\n")
-    (REPORTS_DIR / "load.md").write_text(render.markdown(report))
-    print()
-    print(render.text(report))
-    print()
+        write(report, failures)  # before the stack's settings are restored, which may fail on their own
     say(f"done in {report['wall_s']:.0f} s; every figure in {REPORTS_DIR / 'load.json'}, load.md and {', '.join(report['pictures'])}")
     if failures:
         print("load: failures:\n" + "\n".join(f"  - {f}" for f in failures), file=sys.stderr)

@@ -17,6 +17,11 @@ from conformance.bench.rotation import UNBOUNDED, Mode
 LEVELS = (1, 4, 16, 64)
 QUICK_LEVELS = (1, 16)
 MILVUS_LEVEL = 16  # where the three ways of tracing are compared on the server
+# Levels from here on run in a rotation of their own, in blocks LONG_BLOCK times longer: with
+# 64 calls in flight one call takes 0.2-0.5 s, so a short block holds few whole calls, and
+# its clients would wait paused longer than Java's 10 s call deadline in one long rotation.
+LONG_LEVEL = 32
+LONG_BLOCK = 3.0
 # The batch span processor's standard settings (each SDK reads them): a queue 16 times the
 # default 2048, batches 4 times the default 512, sent every 200 ms instead of 5 s.
 BATCH = {"OTEL_BSP_MAX_QUEUE_SIZE": "32768", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "2048", "OTEL_BSP_SCHEDULE_DELAY": "200"}
@@ -54,6 +59,13 @@ def settings(text: str) -> dict[str, str]:
     if not all(name.startswith("OTEL_") and value for name, value in pairs.items()):
         raise PlanError(f"batch settings {text!r}: want OTEL_* variables, each with a value")
     return pairs
+
+
+def groups(planned: dict[str, Planned], block_s: float) -> list[tuple[dict[str, Planned], float]]:
+    """The modes split into the rotations they run in, each with its block length."""
+    short = {name: p for name, p in planned.items() if p.level < LONG_LEVEL}
+    long = {name: p for name, p in planned.items() if p.level >= LONG_LEVEL}
+    return [(group, seconds) for group, seconds in ((short, block_s), (long, block_s * LONG_BLOCK)) if group]
 
 
 def modes(levels: Sequence[int], batch: dict[str, str], milvus_level: int) -> dict[str, Planned]:

@@ -118,7 +118,8 @@ def heading(report: dict) -> str:
     quick = "QUICK RUN (smoke, wide CIs). " if report["quick"] else ""
     s = report["settings"]
     return (f"{quick}{report['generated_at']}, {m.get('cpu', '?')}, {m.get('cores', '?')} cores, load {m['load_start'][0]} -> "
-            f"{m.get('load_end', ['?'])[0]}; {s['rounds']} rounds of {s['block_s']} s blocks; {report.get('wall_s', 0):.0f} s")
+            f"{m.get('load_end', ['?'])[0]}; {s['rounds']} rounds of {s['block_s']:g} s blocks ({s['long_block_s']:g} s from "
+            f"{s['long_level']} in flight); {report.get('wall_s', 0):.0f} s")
 
 
 def text(report: dict) -> str:

@@ -36,6 +36,11 @@ def test_the_plan_has_both_ways_at_every_level_and_the_batch_and_unsampled_modes
     assert planned["unsampled-16"].mode.env["OTEL_TRACES_SAMPLER"] == "always_off"
     assert all(p.mode.env["DEMO_LOAD_CONCURRENCY"] == str(p.level) for p in planned.values())
     assert "unsampled-16" not in plan.modes((1, 4), {}, 16)
+    # 64 in flight runs in a rotation of its own, in longer blocks
+    (short, short_s), (long, long_s) = plan.groups(planned, 0.4)
+    assert list(long) == ["traced-64", "untraced-64", "batch-64"] and len(short) == 7
+    assert (short_s, long_s) == (0.4, pytest.approx(1.2))
+    assert [len(g) for g, _ in plan.groups(plan.modes((1, 16), plan.BATCH, 16), 0.4)] == [6]
 
 
 @pytest.mark.parametrize("text", ["0", "x", "4,-1", "", "1.5"])
@@ -57,7 +62,7 @@ def test_levels_and_settings_parse():
 def test_quick_takes_the_first_approach_of_each_language():
     args = load_main.parse_args(["--quick"])
     assert [a.id for a in args.approaches] == ["python/sdk", "java/agent", "go/otelgrpc", "node/zero-code"]
-    assert args.levels == plan.QUICK_LEVELS and args.rounds == 3
+    assert args.levels == plan.QUICK_LEVELS and args.rounds == 3 and args.block == 0.4
 
 
 def turns(rates: list[float], ms: float, server_ns: int) -> tuple[list[dict], list[Active]]:
