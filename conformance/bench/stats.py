@@ -241,8 +241,10 @@ def cause(report: dict, approach: str) -> str:
 def misses(report: dict) -> list[str]:
     """Each target the report misses or cannot resolve, as one line with its figure."""
     found = []
+    target = (report.get("targets") or {}).get("p50_ratio_ci_half_width_max", HALF_WIDTH_TARGET)
     for approach, result in report.get("approaches", {}).items():
         floor = ((result.get("comparisons") or {}).get("untraced-again") or {}).get("rpcs", {})
+        stop = (result.get("precision") or {}).get("stop")
         for rpc, figures in ((result.get("comparisons") or {}).get("traced") or {}).get("rpcs", {}).items():
             ratio = figures["p50_ratio"]
             shown = f"p50 ratio {ratio['value']:.3f} (CI {ratio['ci'][0]:.3f}-{ratio['ci'][1]:.3f})"
@@ -253,8 +255,13 @@ def misses(report: dict) -> list[str]:
             if verdict(ratio) != "met":
                 why = cause(report, approach) if verdict(ratio) == "MISSED" else ""
                 found.append(f"{approach} {rpc}: {shown} {verdict(ratio)} against <= {RATIO_TARGET}{context}{why}")
-            if ratio["half_width"] > HALF_WIDTH_TARGET:
-                found.append(f"{approach} {rpc}: p50 ratio CI half-width {ratio['half_width'] * 100:.1f} % > {HALF_WIDTH_TARGET * 100:g} %")
+            if ratio["half_width"] > target:
+                sets = figures.get("p50_ratio_sets")
+                found.append(
+                    f"{approach} {rpc}: p50 ratio CI half-width {ratio['half_width'] * 100:.1f} % > {target * 100:g} %"
+                    + (f"; sets {sets['range_pct']:.1f} % apart" if sets else "")
+                    + (f" ({'quick run: no more rounds' if report.get('quick') and stop.startswith('budget') else stop})" if stop else "")
+                )
         visible = (result.get("visibility") or {}).get("root_median_s")
         if visible is not None and visible > VISIBLE_TARGET_S:
             found.append(f"{approach}: trace visible {visible:.2f} s after exit > {VISIBLE_TARGET_S:g} s")

@@ -1,5 +1,5 @@
 """The bench's sets of fresh processes (sets.py), its rounds until the target, its JIT
-settling and the spread between processes (stats.py), and their options."""
+settling and the spread between processes (stats.py), their options and tables."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import random
 import pytest
 
 from conformance.bench import __main__ as bench_main
+from conformance.bench import render as bench_render
 from conformance.bench import stats as bench
 from conformance.bench.sets import Plan, pool_sets, set_ratios, stop_reason, widest_half_width
+from conformance.tests.test_bench import report
 
 # --- JIT settling ------------------------------------------------------------------------
 
@@ -140,3 +142,36 @@ def test_bad_values_are_refused_in_one_line(bad, capsys):
         bench_main.parse_args(bad)
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("nox -s bench --: error: want --rounds >= 2") and "--processes >= 2" in error
+
+
+def with_sets(found: dict) -> dict:
+    result = found["approaches"]["go/otelgrpc"]
+    for rpc in ("Search", "Query"):
+        result["comparisons"]["traced"]["rpcs"][rpc] = dict(result["comparisons"]["traced"]["rpcs"][rpc])
+        result["comparisons"]["traced"]["rpcs"][rpc]["p50_ratio_sets"] = bench.spread([1.03, 1.06, 1.08])
+    result["sets"] = [
+        {"rounds": 12, "settled": {"traced": {"s": 6.5, "settled": True}, "untraced": {"s": 16.0, "settled": False}}},
+        {"rounds": 20, "settled": {}},
+    ]
+    result.update(rounds_s=40.2, precision={"stop": "budget spent: ±4.0 % after 32 rounds (40 s of rounds, budget 40 s; a round takes 1.26 s)"})
+    found["targets"] = {"p50_ratio_ci_half_width_max": 0.03}
+    return found
+
+
+def test_the_tables_show_the_sets_spread_the_precision_and_the_settling():
+    text = bench_render.text(with_sets(report(ratio=1.06, half=0.04)))
+    search = next(line for line in text.splitlines() if line.startswith("go/otelgrpc") and "Search" in line)
+    assert "4.7 (2.4): 1.030 1.060 1.080" in search
+    row = next(line for line in text.splitlines() if line.startswith("go/otelgrpc") and "12+20" in line)
+    assert "4.0" in row and "6.5-16.0, 1 of 2 at the cap" in row and "budget spent" in row
+    assert "JIT settled" in bench_render.markdown(with_sets(report()))
+
+
+def test_a_wide_ci_names_the_sets_spread_and_why_the_rounds_stopped():
+    found = with_sets(report(ratio=1.02, half=0.04))
+    line = next(line for line in bench.misses(found) if "half-width" in line)
+    assert line.startswith("go/otelgrpc Search: p50 ratio CI half-width 4.0 % > 3 %; sets 4.7 % apart (budget spent: ±4.0 %")
+    found["quick"] = True
+    assert "(quick run: no more rounds)" in next(line for line in bench.misses(found) if "half-width" in line)
+    found["targets"]["p50_ratio_ci_half_width_max"] = 0.05  # --target 5
+    assert not any("half-width" in line for line in bench.misses(found))
