@@ -204,7 +204,7 @@ def rotate(
                     clients[name].finish(1)  # its run record says why
                 raise RuntimeError(f"{', '.join(exited)} exited during the rounds: {'; '.join(clients[n].failure() for n in exited)}")
             result.rounds = max(number + 1, 0)
-            if number % 10 == 9:
+            if number >= 0 and number % 10 == 9:
                 say(f"  round {number + 1} of {rounds}")
         result.rounds_s = round(time.monotonic() - rounds_started, 1)
         for client in clients.values():

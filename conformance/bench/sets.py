@@ -30,7 +30,7 @@ UNTRACED = ("untraced", "untraced-again")
 @dataclass(frozen=True)
 class Plan:
     """How an approach's sets are run: rounds per set (base), the sets at least, the
-    half-width target, the seconds of measured rounds the approach may spend, and the
+    half-width target, the seconds of rounds (warm-up ones too) the approach may spend, and the
     rotation's settings (rotate()'s parameters, the same for every set)."""
 
     base: int
@@ -118,8 +118,10 @@ def run_sets(
     while True:
         done = [rotation.rounds for rotation in found.rotations]
         width = widest_half_width(found.per_mode) if found.per_set else None
-        round_s = spent_s / sum(done) if sum(done) else 0.0
-        rounds = bench.next_set_rounds(done, width, plan.target, plan.base, plan.sets_min, plan.budget_s - spent_s, round_s, most)
+        # The seconds of rounds count the warm-up rounds too: a new set needs its own.
+        round_s = spent_s / (sum(done) + len(done) * plan.warmup_rounds) if done else 0.0
+        left_s = plan.budget_s - spent_s - plan.warmup_rounds * round_s
+        rounds = bench.next_set_rounds(done, width, plan.target, plan.base, plan.sets_min, left_s, round_s, most)
         if rounds == 0:
             found.stop = stop_reason(width, plan, spent_s, sum(done), round_s)
             return found
