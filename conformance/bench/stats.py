@@ -175,12 +175,14 @@ def next_set_rounds(
     budget has left and the seconds a round takes. Every one of the first `sets_min` sets
     runs at least `base` rounds; the last of them, and any further set, runs what the CI
     still needs, within the budget and at most `most` rounds (one process must not weigh
-    more than a few others), and is not started for fewer than base / 2 rounds."""
-    need = len(done) + 1 < sets_min or half_width is None
-    extra = 0 if half_width is None else rounds_needed(half_width, target, sum(done))
-    can = int(max(left_s, 0) // round_s) if round_s > 0 else most
-    if need:
+    more than a few others), and is not started for fewer than base / 2 rounds. Without a
+    CI after the first sets_min sets (no round with a pair), no more."""
+    if len(done) + 1 < sets_min or (half_width is None and len(done) < sets_min):
         return base
+    if half_width is None:
+        return 0  # no pair in all the first sets: more of the same would not help
+    extra = rounds_needed(half_width, target, sum(done))
+    can = int(max(left_s, 0) // round_s) if round_s > 0 else most
     if len(done) + 1 == sets_min:
         return max(base, min(extra, can, most))
     if extra == 0 or can < max(base // 2, 2):

@@ -61,6 +61,9 @@ def test_after_the_first_sets_more_run_only_while_needed_and_affordable():
     assert bench.next_set_rounds([12, 12, 12], 0.031, left_s=500, round_s=1.0, **plan) == 7  # 36 * ((31/30)^2 * 1.1 - 1) = 6.3
     assert bench.next_set_rounds([12, 12, 12], 0.0301, left_s=500, round_s=1.0, **plan) == 6  # at least half a base
     assert bench.next_set_rounds([12, 12, 12], 0.09, left_s=500, round_s=2.0, **plan) == 36
+    # No pair in any set yet: the first sets still run, then no more.
+    assert bench.next_set_rounds([12, 12], None, left_s=500, round_s=1.0, **plan) == 12
+    assert bench.next_set_rounds([12, 12, 12], None, left_s=500, round_s=1.0, **plan) == 0
     # --quick: budget 0, so the base sets only.
     assert bench.next_set_rounds([5], 0.2, target=0.03, base=5, sets_min=2, left_s=-3, round_s=0.6, most=15) == 5
     assert bench.next_set_rounds([5, 5], 0.2, target=0.03, base=5, sets_min=2, left_s=-6, round_s=0.6, most=15) == 0
