@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from conformance.approaches import Approach
 from conformance.bench import stats as bench
@@ -30,8 +31,8 @@ UNTRACED = ("untraced", "untraced-again")
 @dataclass(frozen=True)
 class Plan:
     """How an approach's sets are run: rounds per set (base), the sets at least, the
-    half-width target, the seconds of rounds (warm-up ones too) the approach may spend, and the
-    rotation's settings (rotate()'s parameters, the same for every set)."""
+    half-width target, the seconds of rounds (warm-up ones too) the approach may spend,
+    and the rotation's settings (rotate()'s parameters, the same for every set)."""
 
     base: int
     sets_min: int
@@ -105,7 +106,7 @@ def run_sets(
     approach: Approach,
     modes: dict[str, Mode],
     plan: Plan,
-    folder,
+    folder: Path,
     say: Callable[[str], None],
     during_setup: Callable[[], None] | None = None,
 ) -> Sets:
