@@ -152,6 +152,8 @@ def with_sets(found: dict) -> dict:
     for rpc in ("Search", "Query"):
         result["comparisons"]["traced"]["rpcs"][rpc] = dict(result["comparisons"]["traced"]["rpcs"][rpc])
         result["comparisons"]["traced"]["rpcs"][rpc]["p50_ratio_sets"] = bench.spread([1.03, 1.06, 1.08])
+        result["comparisons"]["untraced-again"]["rpcs"][rpc] = dict(result["comparisons"]["untraced-again"]["rpcs"][rpc])
+        result["comparisons"]["untraced-again"]["rpcs"][rpc]["p50_ratio_sets"] = bench.spread([0.995, 1.005])
     result["sets"] = [
         {"rounds": 12, "settled": {"traced": {"s": 6.5, "settled": True}, "untraced": {"s": 16.0, "settled": False}}},
         {"rounds": 20, "settled": {}},
@@ -165,6 +167,7 @@ def test_the_tables_show_the_sets_spread_the_precision_and_the_settling():
     text = bench_render.text(with_sets(report(ratio=1.06, half=0.04)))
     search = next(line for line in text.splitlines() if line.startswith("go/otelgrpc") and "Search" in line)
     assert "4.7 (2.4): 1.030 1.060 1.080" in search
+    assert "1.000 [0.990, 1.010] sets 1.0 %" in search  # the A/A's sets
     row = next(line for line in text.splitlines() if line.startswith("go/otelgrpc") and "12+20" in line)
     assert "4.0" in row and "6.5-16.0, 1 of 2 at the cap" in row and "budget spent" in row
     assert "JIT settled" in bench_render.markdown(with_sets(report()))
