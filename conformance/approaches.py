@@ -66,7 +66,7 @@ class Approach:
     untraced_run: list[str] | None = None
     untraced_env: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_UNTRACED_ENV))
     token_leak: str = "not known"  # the setting that would put MILVUS_TOKEN on a span
-    bench_settle_s: float = 0.0  # the bench lets each client run alone this long first (a JIT's warm-up)
+    bench_settle_s: float = 0.0  # the bench lets each client run alone about this long first, until its JIT settled
     ecosystem: str | None = None  # the language's, one of ECOSYSTEMS
     profile: Profile | None = None  # the language's profiler, if the bench profiles it
     versions: Versions | None = None  # the language's versions in the bench report

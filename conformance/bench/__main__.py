@@ -9,10 +9,12 @@ The approaches must be built (the nox session builds the ones it is given); each
 client starts through conformance/runner.py. Phases, each announced as it runs:
 
 1. stack (unless --no-stack-starts): stop; cold start; W times stop + warm start.
-2. per approach, the cost: a long-lived client per mode (traced, untraced, a second
-   untraced one as the A/A control, and the approach's trims), in randomized blocks
-   (rotation.py); paired per-block ratios with bootstrap CIs (stats.py). While those
-   clients set up, a plain traced run is timed to Jaeger (visibility).
+2. per approach, the cost: sets of fresh long-lived clients, one per mode (traced,
+   untraced, a second untraced one as the A/A control, and the approach's trims), each
+   set in randomized blocks (rotation.py), more rounds until the CI reaches --target or
+   --budget is spent (sets.py); paired per-block ratios over the pooled rounds with
+   bootstrap CIs, and each set's own ratio (stats.py). While the first set's clients set
+   up, a plain traced run is timed to Jaeger (visibility).
 3. profiles (profile.py): one approach per language, traced and untraced, under
    the profiler its folder declares; the frames attributable to tracing.
 
@@ -35,12 +37,13 @@ import time
 from conformance.approaches import Approach, ManifestError, load_all, select
 from conformance.bench import render as bench_render
 from conformance.bench import stats as bench
-from conformance.bench.blocks import blocks, cpu_by_thread, pooled
+from conformance.bench.blocks import cpu_by_thread
 from conformance.bench.clients import RPCS, Client
-from conformance.bench.jaeger import check_untraced, measure_visibility
+from conformance.bench.jaeger import measure_visibility, verify_untraced
 from conformance.bench.machine import machine, versions
 from conformance.bench.profile import profile
-from conformance.bench.rotation import UNBOUNDED, Mode, rotate, scenario_copy, service
+from conformance.bench.rotation import UNBOUNDED, Mode, scenario_copy, service
+from conformance.bench.sets import UNTRACED, Plan, baselines, run_sets, set_ratios
 from conformance.bench.stack import StackChanged, StackCommandFailed, check_stack, stack_command, stack_identity, stack_starts
 from conformance.jaeger import Jaeger, JaegerUnreachable
 from conformance.paths import REPORTS_DIR, RUNS_DIR, SCENARIO_FILE
@@ -50,7 +53,14 @@ from conformance.runs import load_scenario
 BENCH_DIR = RUNS_DIR / "bench"
 SCENARIO = load_scenario()
 # (default, --quick) of the options that --quick changes.
-DEFAULTS = {"rounds": (32, 8), "block": (0.3, 0.2), "warmup_rounds": (3, 2), "visibility_runs": (1, 0)}
+# Per approach, at least `processes` sets of `rounds` rounds (each set fresh clients), more while the
+# traced p50 ratios' CI is wider than --target and the --budget of seconds of rounds lasts
+# (conformance/bench/README.md, "How long it takes"). --quick: two short sets, no extension.
+DEFAULTS = {
+    "rounds": (10, 5), "block": (0.3, 0.3), "warmup_rounds": (2, 2), "visibility_runs": (1, 0), "processes": (3, 2), "budget": (90.0, 0.0),
+}
+# A Java client settles until its JIT has, at most this many times its bench_settle_s (full run, --quick).
+SETTLE_CAP = {False: 1.5, True: 0.5}
 CONSISTENCY = "Bounded"  # what the clients' hot path uses (see conformance/SCENARIO.md)
 
 _started = time.monotonic()
@@ -69,13 +79,27 @@ def extra(text: str) -> tuple[str, dict[str, str]]:
         raise argparse.ArgumentTypeError(f"--variant {text!r}: want NAME=VAR=VALUE[,VAR=VALUE...]") from None
 
 
+def stats_target() -> float:
+    return round(bench.HALF_WIDTH_TARGET * 100, 6)
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="nox -s bench --", description=__doc__.split("\n\n")[0])
     parser.add_argument("--approaches", help="comma-separated <language>/<approach> (default: every one)")
     parser.add_argument(
-        "--quick", action="store_true", help="a smoke run (under 3 min): few short blocks; no stack starts, trims or profiles; wide CIs"
+        "--quick", action="store_true", help="a smoke run (4-5 min): two short sets per approach, no budget; no stack starts, trims or profiles; wide CIs"
     )
-    parser.add_argument("--rounds", type=int, help=f"rounds of blocks per approach (default {DEFAULTS['rounds'][0]}, --quick {DEFAULTS['rounds'][1]})")
+    parser.add_argument("--rounds", type=int, help=f"rounds of blocks per set (default {DEFAULTS['rounds'][0]}, --quick {DEFAULTS['rounds'][1]})")
+    parser.add_argument(
+        "--processes", type=int, help=f"sets per approach at least, each fresh clients (default {DEFAULTS['processes'][0]}, --quick {DEFAULTS['processes'][1]})"
+    )
+    parser.add_argument(
+        "--target", type=float, default=stats_target(), help=f"the traced p50 ratios' CI half-width to reach, %% (default {stats_target():g})"
+    )
+    parser.add_argument(
+        "--budget", type=float,
+        help=f"seconds of rounds (warm-up ones too) per approach that more rounds may fill (default {DEFAULTS['budget'][0]:g}, --quick {DEFAULTS['budget'][1]:g}: none)",
+    )
     parser.add_argument("--block", type=float, help=f"seconds per block (default {DEFAULTS['block'][0]}, --quick {DEFAULTS['block'][1]})")
     parser.add_argument(
         "--warmup-rounds", type=int, help=f"unmeasured rounds first (default {DEFAULTS['warmup_rounds'][0]}, --quick {DEFAULTS['warmup_rounds'][1]})"
@@ -99,8 +123,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             setattr(args, name, quick if args.quick else default)
     if args.quick:
         args.no_trims = args.no_profiles = args.no_stack_starts = True
-    if args.rounds < 2 or args.block <= 0 or args.warmup_rounds < 0 or args.visibility_runs < 0 or (args.settle or 0) < 0:
-        parser.error("want --rounds >= 2, --block > 0, --warmup-rounds >= 0, --visibility-runs >= 0 and --settle >= 0")
+    if (
+        args.rounds < 2 or args.block <= 0 or args.warmup_rounds < 0 or args.visibility_runs < 0 or (args.settle or 0) < 0
+        or args.processes < 1 or not 0 < args.target < 100 or args.budget < 0
+    ):
+        parser.error(
+            "want --rounds >= 2, --block > 0, --warmup-rounds >= 0, --visibility-runs >= 0, --settle >= 0, "
+            "--processes >= 1, 0 < --target < 100 (%) and --budget >= 0"
+        )
+    args.target /= 100
     try:
         approaches = load_all()
         args.approaches = select(approaches, args.approaches) if args.approaches else approaches
@@ -139,23 +170,31 @@ def modes_of(approach: Approach, args: argparse.Namespace) -> tuple[dict[str, Mo
     return modes, variants
 
 
+def plan_of(chosen: Approach, args: argparse.Namespace) -> Plan:
+    settle_s = chosen.bench_settle_s if args.settle is None else args.settle
+    return Plan(
+        base=args.rounds, sets_min=args.processes, target=args.target, budget_s=args.budget, block_s=args.block,
+        warmup_rounds=args.warmup_rounds, settle_s=settle_s, settle_until=bench.JIT_SETTLED_SHARE,
+        settle_cap=SETTLE_CAP[args.quick], seed=args.seed, timeout_s=args.client_timeout,
+    )
+
+
 def measure(chosen: Approach, args: argparse.Namespace, jaeger: Jaeger) -> tuple[dict, list[str]]:
-    """The rotation of one approach, with its visibility runs during the set-up ->
+    """The sets of one approach (sets.py), with its visibility runs during the first set-up ->
     its figures (comparisons, blocks, CPU by thread, untraced checks, visibility); failures."""
     approach = chosen.id
     modes, variants = modes_of(chosen, args)
-    settle_s = chosen.bench_settle_s if args.settle is None else args.settle
+    plan = plan_of(chosen, args)
     say(
-        f"{approach}: {len(modes)} clients ({', '.join(modes)}); {settle_s} s alone each, "
-        f"then {args.warmup_rounds} + {args.rounds} rounds of {args.block} s blocks"
+        f"{approach}: {len(modes)} clients ({', '.join(modes)}) per set, at least {plan.sets_min} sets; "
+        + (f"JIT settling up to {plan.settle_cap * plan.settle_s:g} s each, " if plan.settle_s else "")
+        + f"{args.warmup_rounds} + {args.rounds} rounds of {args.block} s blocks per set, more while the CI is wider than "
+        f"±{plan.target * 100:g} % and the {plan.budget_s:g} s budget of rounds lasts"
     )
     visibility: list[dict] = []
     result: dict = {"modes": variants}
     try:
-        rotation = rotate(
-            chosen, modes, args.rounds, args.block, args.warmup_rounds, settle_s, args.seed, args.client_timeout, BENCH_DIR, say,
-            lambda: visibility_runs(chosen, jaeger, args.visibility_runs, args.client_timeout, visibility),
-        )
+        found = run_sets(chosen, modes, plan, BENCH_DIR, say, lambda: visibility_runs(chosen, jaeger, args.visibility_runs, args.client_timeout, visibility))
     except RuntimeError as error:
         return {**result, "error": str(error)}, [f"{approach}: {error}"]
     failures = [f"{approach} visibility: {r['error']}" for r in visibility if r.get("error")]
@@ -165,65 +204,63 @@ def measure(chosen: Approach, args: argparse.Namespace, jaeger: Jaeger) -> tuple
             "root_median_s": bench.median_or_none([r["root_s"] for r in visibility]),
             "complete_median_s": bench.median_or_none([r["complete_s"] for r in visibility]),
         }
-    failed = [f"{approach} {name}: {client.failure()}" for name, client in rotation.clients.items() if not client.ok]
+    last = found.rotations[-1]
+    failed = [f"{approach} {name}: {client.failure()}" for name, client in last.clients.items() if not client.ok]
     if failed:
         return {**result, "error": "; ".join(failed)}, failures + failed
-    per_mode = {name: blocks(client.calls(RPCS), rotation.periods[name], RPCS, rotation.rounds) for name, client in rotation.clients.items()}
+    per_mode = found.per_mode
     result.update(
-        setup_s=rotation.setup_s,
-        settle_s=rotation.settle_s,
-        rounds_s=rotation.rounds_s,
-        rounds=rotation.rounds,
-        blocks={name: sum(b is not None for b in found) for name, found in per_mode.items()},
-        cpu_by_thread={name: cpu_by_thread(found) for name, found in per_mode.items()},
+        sets=[
+            {
+                "rounds": r.rounds, "setup_s": r.setup_s, "settle_s": r.settle_s, "rounds_s": r.rounds_s, "settled": r.settled,
+                "blocks": {name: sum(b is not None for b in by_mode[name]) for name in modes},
+            }
+            for r, by_mode in zip(found.rotations, found.per_set)
+        ],
+        rounds=sum(r.rounds for r in found.rotations),
+        rounds_s=round(sum(r.rounds_s for r in found.rotations), 1),
+        precision={"target": plan.target, "budget_s": plan.budget_s, "stop": found.stop},
+        blocks={name: sum(b is not None for b in got) for name, got in per_mode.items()},
+        cpu_by_thread={name: cpu_by_thread(got) for name, got in per_mode.items()},
         block_p50_ms={
-            name: {rpc: [None if b is None else round(bench.percentile(b["calls"][rpc], 50), 3) for b in found] for rpc in RPCS}
-            for name, found in per_mode.items()
+            name: {rpc: [None if b is None else round(bench.percentile(b["calls"][rpc], 50), 3) for b in got] for rpc in RPCS}
+            for name, got in per_mode.items()
         },
         comparisons={},
     )
     # The A/A control compares the two untraced clients; every other mode is compared with
-    # both of them together, which halves the baseline's share of the noise.
-    baselines = {"untraced-again": per_mode["untraced"]}
-    baseline = pooled(per_mode["untraced"], per_mode["untraced-again"])
-    for name in modes:
-        if name != "untraced":
-            try:
-                result["comparisons"][name] = bench.compare(per_mode[name], baselines.get(name, baseline), RPCS)
-            except ValueError as error:
-                failures.append(f"{approach} {name}: {error}")
-    start_us = min(c.started_us for c in rotation.clients.values())
-    end_us = max(c.ended_us or 0 for c in rotation.clients.values())
-    # Checked after every approach ran (verify_untraced): by then Milvus has exported these blocks' spans.
+    # both of them together (sets.baselines); each figure pools the rounds of every set.
+    for name, baseline in baselines(per_mode).items():
+        try:
+            result["comparisons"][name] = bench.compare(per_mode[name], baseline, RPCS)
+        except ValueError as error:
+            failures.append(f"{approach} {name}: {error}")
+            continue
+        for rpc, spread in set_ratios(found.per_set, name).items():
+            if rpc in result["comparisons"][name]["rpcs"]:
+                result["comparisons"][name]["rpcs"][rpc]["p50_ratio_sets"] = spread
+    clients = [c for r in found.rotations for c in r.clients.values()]
+    # Checked after every approach ran (jaeger.verify_untraced): by then Milvus has exported these blocks' spans.
     # A block's first 100 ms are left out: a traced call in flight when its client was paused reaches Milvus then.
     result["untraced_checks"] = {
         name: {
             "service": service(chosen, name),
-            "span_us": [start_us, end_us],
-            "windows": [(p.start_us + 100_000, p.end_us) for p in rotation.periods[name] if p.end_us - p.start_us > 100_000],
+            "span_us": [min(c.started_us for c in clients), max(c.ended_us or 0 for c in clients)],
+            "windows": [(p.start_us + 100_000, p.end_us) for r in found.rotations for p in r.periods[name] if p.end_us - p.start_us > 100_000],
         }
-        for name in ("untraced", "untraced-again")
+        for name in UNTRACED
     }
     traced = result["comparisons"].get("traced", {}).get("rpcs", {})
     say(
-        f"{approach}: set-up {rotation.setup_s} s, {rotation.rounds} rounds in {rotation.rounds_s} s, blocks {result['blocks']}; "
+        f"{approach}: {len(found.rotations)} sets, {result['rounds']} rounds in {result['rounds_s']} s, blocks {result['blocks']}; "
         + "; ".join(
-            f"{rpc} p50 ratio {f['p50_ratio']['value']:.3f} ±{f['p50_ratio']['half_width'] * 100:.1f} %" for rpc, f in traced.items()
+            f"{rpc} p50 ratio {f['p50_ratio']['value']:.3f} ±{f['p50_ratio']['half_width'] * 100:.1f} %"
+            + (f" (sets range {f['p50_ratio_sets']['range_pct']:.1f} %)" if f.get("p50_ratio_sets") else "")
+            for rpc, f in traced.items()
         )
+        + f"; {found.stop}"
     )
     return result, failures
-
-
-def verify_untraced(report: dict) -> list[str]:
-    """Every untraced client sent no span and no traceparent (jaeger.check_untraced); the failures."""
-    failures = []
-    for approach, result in report["approaches"].items():
-        for name, pending in (result.get("untraced_checks") or {}).items():
-            check = check_untraced(pending["service"], SCENARIO["server_service"], *pending["span_us"], pending["windows"])
-            result["untraced_checks"][name] = check
-            if not check["passed"]:
-                failures.append(f"{approach} {name}: not proven untraced: {check}")
-    return failures
 
 
 def main(argv: list[str]) -> int:
@@ -238,6 +275,10 @@ def main(argv: list[str]) -> int:
         "versions": versions(),
         "settings": {
             "rounds": args.rounds,
+            "processes": args.processes,
+            "budget_s": args.budget,
+            "settle_cap": SETTLE_CAP[args.quick],
+            "jit_settled_share": bench.JIT_SETTLED_SHARE,
             "block_s": args.block,
             "warmup_rounds": args.warmup_rounds,
             "seed": args.seed,
@@ -250,7 +291,7 @@ def main(argv: list[str]) -> int:
         },
         "targets": {
             "p50_ratio_max": bench.RATIO_TARGET,
-            "p50_ratio_ci_half_width_max": bench.HALF_WIDTH_TARGET,
+            "p50_ratio_ci_half_width_max": args.target,
             "visible_after_exit_s_max": bench.VISIBLE_TARGET_S,
             "warm_start_s_max": bench.WARM_START_TARGET_S,
         },
@@ -258,8 +299,9 @@ def main(argv: list[str]) -> int:
         "approaches": {approach.id: {"untraced_switch": approach.untraced_switch} for approach in args.approaches},
     }
     say(
-        f"{'QUICK (smoke, wide CIs): ' if args.quick else ''}approaches {', '.join(approaches)}; {args.rounds} rounds of "
-        f"{args.block} s blocks, seed {args.seed}; load {report['machine']['load_start'][0]}"
+        f"{'QUICK (smoke, wide CIs): ' if args.quick else ''}approaches {', '.join(approaches)}; {args.processes}+ sets of "
+        f"{args.rounds}+ rounds of {args.block} s blocks (target ±{args.target * 100:g} %, budget {args.budget:g} s of rounds), "
+        f"seed {args.seed}; load {report['machine']['load_start'][0]}"
     )
     failures: list[str] = []
     report["stack"] = {} if args.no_stack_starts else stack_starts(args.warm_starts, say)
@@ -276,7 +318,7 @@ def main(argv: list[str]) -> int:
         check_stack(stack)
         report["profiles"] = profile(args.approaches, BENCH_DIR / "profiles", args.client_timeout, say)
     say("checking that the untraced clients sent nothing ...")
-    failures += verify_untraced(report)
+    failures += verify_untraced(report, SCENARIO["server_service"])
     report["machine"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
     report["wall_s"] = round(time.monotonic() - _started, 1)
     report["missed"] = bench.misses(report)

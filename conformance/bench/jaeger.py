@@ -98,3 +98,16 @@ def check_untraced(service: str, server_service: str, start_us: int, end_us: int
         "blocks_checked": len(windows),
         "passed": client_spans == 0 and seen > 0 and linked == 0,
     }
+
+
+def verify_untraced(report: dict, server_service: str) -> list[str]:
+    """Every untraced client of the report sent no span and no traceparent (check_untraced),
+    its pending checks replaced by their results; the failures."""
+    failures = []
+    for approach, result in report["approaches"].items():
+        for name, pending in (result.get("untraced_checks") or {}).items():
+            check = check_untraced(pending["service"], server_service, *pending["span_us"], pending["windows"])
+            result["untraced_checks"][name] = check
+            if not check["passed"]:
+                failures.append(f"{approach} {name}: not proven untraced: {check}")
+    return failures

@@ -22,6 +22,11 @@ DEFINITIONS = {
     "each mode, in random order; a block's calls are those the client started and ended within it (it records each call's start)",
     "p50 ratio": "geometric mean over rounds of (p50 of the mode's block / p50 of both untraced clients' blocks together; for "
     "the A/A, of untraced-again's / untraced's), with a percentile bootstrap 95 % CI over rounds (a round is resampled whole)",
+    "sets": "each approach's modes run in several sets, each set a fresh client process per mode with its own rotation; "
+    "a figure pools the rounds of every set, and the sets' own p50 ratios, their range and SD in % of their mean, show how "
+    "much a fresh process moves it (which the CI over rounds does not cover)",
+    "JIT settled": "a Java client runs its hot path alone in 0.5 s turns until its compiler threads ('C1/C2 CompilerThre') "
+    "take less than jit_settled_share of its CPU in two turns in a row, at most settle_cap times its bench_settle_s",
     "+us": "mean over rounds of the difference of the two blocks' p50, in µs, with its bootstrap CI",
     "cpu us/call": "CPU time of the client's threads during its block (/proc/<pid>/task/*/schedstat, ns) / (calls in the block + 1, "
     "for the two calls cut by the pauses)",
@@ -55,6 +60,57 @@ def _s(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def aa_ratio(figures: dict | None) -> str:
+    """The A/A's p50 ratio with its CI and how far apart its sets' own ratios lay (range, %)."""
+    if not figures:
+        return "-"
+    spread = figures.get("p50_ratio_sets")
+    return ratio(figures["p50_ratio"]) + (f" sets {spread['range_pct']:.1f} %" if spread else "")
+
+
+def sets_spread(spread: dict | None) -> str:
+    """Each set's own p50 ratio and how far apart they lie (the between-process effect)."""
+    if not spread:
+        return "-"
+    sd = "" if spread.get("sd_pct") is None else f" ({spread['sd_pct']:.1f})"
+    return f"{spread['range_pct']:.1f}{sd}: " + " ".join(f"{v:.3f}" for v in spread["values"])
+
+
+def settled(sets: list[dict]) -> str:
+    """Seconds each client's JIT took to settle over the sets (its hot path alone), with how many hit the cap."""
+    times = [(s["s"], s["settled"]) for found in sets for s in (found.get("settled") or {}).values()]
+    if not times:
+        return "-"
+    capped = sum(1 for _, ok in times if not ok)
+    low, high = min(t for t, _ in times), max(t for t, _ in times)
+    return f"{low:.1f}-{high:.1f}" + (f", {capped} of {len(times)} at the cap" if capped else "")
+
+
+def precision(report: dict) -> Table:
+    """Per approach: its sets (fresh clients each), their rounds, the widest traced half-width
+    and why the rounds stopped; how long the Java clients took to settle."""
+    rows = []
+    for approach, result in report["approaches"].items():
+        sets = result.get("sets") or []
+        rpcs = (((result.get("comparisons") or {}).get("traced") or {}).get("rpcs") or {}).values()
+        widest = max((f["p50_ratio"]["half_width"] for f in rpcs), default=None)
+        rows.append(
+            [
+                approach,
+                "+".join(str(found["rounds"]) for found in sets) or "-",
+                f"{result['rounds_s']:.0f}" if result.get("rounds_s") is not None else "-",
+                "-" if widest is None else f"{widest * 100:.1f}",
+                settled(sets),
+                (result.get("precision") or {}).get("stop") or result.get("error") or "-",
+            ]
+        )
+    return Table(
+        "precision: sets of fresh clients per approach, rounds added until the traced p50 ratios' CI is narrow enough or the budget is spent",
+        ["approach", "rounds per set", "rounds s", "widest CI ±%", "JIT settled after s (per client)", "stopped"],
+        rows,
+    )
+
+
 def sections(report: dict) -> list[Table]:
     """Every table of the report."""
     out = []
@@ -63,7 +119,7 @@ def sections(report: dict) -> list[Table]:
         comparisons = result.get("comparisons") or {}
         traced, floor = comparisons.get("traced"), comparisons.get("untraced-again") or {}
         if not traced:
-            cost.append([approach, "-", "-", "-", "-", "-", "-", "-", "-", result.get("error") or "no complete pair"])
+            cost.append([approach, "-", "-", "-", "-", "-", "-", "-", "-", "-", result.get("error") or "no complete pair"])
             continue
         for rpc, f in traced["rpcs"].items():
             cost.append(
@@ -73,9 +129,10 @@ def sections(report: dict) -> list[Table]:
                     f"{f['a']['p50']:.2f} / {f['b']['p50']:.2f}",
                     ratio(f["p50_ratio"]),
                     f"{f['p50_ratio']['half_width'] * 100:.1f}",
+                    sets_spread(f.get("p50_ratio_sets")),
                     micros(f["p50_delta_ms"], 1000),
                     ratio(f["p95_ratio"]),
-                    ratio((floor.get("rpcs") or {}).get(rpc, {}).get("p50_ratio")),
+                    aa_ratio((floor.get("rpcs") or {}).get(rpc)),
                     str(f["p50_ratio"]["blocks"]),
                     verdict(f["p50_ratio"]),
                 ]
@@ -95,11 +152,12 @@ def sections(report: dict) -> list[Table]:
     out.append(
         Table(
             "cost per call: traced against untraced, paired blocks (95 % bootstrap CI)",
-            ["approach", "rpc", "p50 ms traced / untraced", "p50 ratio [CI]", "CI ±%", "p50 +us [CI]", "p95 ratio [CI]",
-             "A/A p50 ratio [CI]", "blocks", f"<= {RATIO_TARGET}"],
+            ["approach", "rpc", "p50 ms traced / untraced", "p50 ratio [CI]", "CI ±%", "sets' p50 ratios: range % (SD %)", "p50 +us [CI]", "p95 ratio [CI]",
+             "A/A p50 ratio [CI], sets' range", "blocks", f"<= {RATIO_TARGET}"],
             cost,
         )
     )
+    out.append(precision(report))
     out.append(Table("client CPU per call (us, all threads)", ["approach", "traced", "untraced", "traced - untraced [CI]", "A/A [CI]"], cpu))
     threads = [
         [approach, kind, f"{traced:.0f}", f"{untraced:.0f}", f"{traced - untraced:+.0f}"]
@@ -176,15 +234,17 @@ def sections(report: dict) -> list[Table]:
 def heading(report: dict) -> list[str]:
     settings, machine = report["settings"], report["machine"]
     load_end = machine.get("load_end", [float("nan")])[0]
+    target = (report.get("targets") or {}).get("p50_ratio_ci_half_width_max", HALF_WIDTH_TARGET)
     return [
         *(["QUICK RUN: a smoke test; its CIs are wide and say little."] if report.get("quick") else []),
         f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gb']} GB; "
         f"load {machine['load_start'][0]:.2f} at start, {load_end:.2f} at end (1-min average); run {report.get('wall_s', 0):.0f} s",
-        f"design: per approach one long-lived client per mode, each first alone for its language's bench_settle_s, "
-        f"{settings['warmup_rounds']} unmeasured rounds, then {settings['rounds']} "
-        f"rounds of {settings['block_s']} s blocks in random order (seed {settings['seed']}); hot path Search + Query, "
+        f"design: per approach at least {settings.get('processes', 1)} sets, each a long-lived client per mode, a Java one first "
+        f"alone until its JIT settled, {settings['warmup_rounds']} unmeasured rounds, then {settings['rounds']} or more "
+        f"rounds of {settings['block_s']} s blocks in random order (seed {settings['seed']}), more while the CI is wider than the "
+        f"target and {settings.get('budget_s', 0):g} s of rounds per approach last; hot path Search + Query, "
         f"consistency {settings['consistency']}; "
-        f"targets: p50 ratio <= {RATIO_TARGET} with its 95 % CI half-width <= {HALF_WIDTH_TARGET * 100:g} %",
+        f"targets: p50 ratio <= {RATIO_TARGET} with its 95 % CI half-width <= {target * 100:g} %",
     ]
 
 

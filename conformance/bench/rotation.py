@@ -63,6 +63,8 @@ class Rotation:
     setup_s: float = 0.0
     settle_s: float = 0.0
     rounds_s: float = 0.0
+    # Per mode, with settle_until: {"s": its hot path alone, "turns", "jit_shares": per turn, "settled": bool}.
+    settled: dict[str, dict] = field(default_factory=dict)
 
 
 def scenario_copy(scenario_file: Path, folder: Path, mode: str) -> Path:
@@ -123,6 +125,26 @@ def wait_ready(clients: dict[str, Client], deadline: float, say: Callable[[str],
         client.go()
 
 
+def settle(clients: dict[str, Client], share: float, cap_s: float) -> dict[str, dict]:
+    """Each client runs its hot path alone in turns of SETTLE_TURN_S until its JIT compiler
+    threads take less than `share` of its CPU in stats.JIT_SETTLED_TURNS turns in a row, or
+    for cap_s in all; a settled client waits (paused) while the others go on."""
+    found = {name: {"s": 0.0, "turns": 0, "jit_shares": [], "settled": False} for name in clients}
+    turns = max(math.ceil(cap_s / SETTLE_TURN_S), bench.JIT_SETTLED_TURNS)
+    for _ in range(turns):
+        going = [name for name, f in found.items() if not f["settled"]]
+        if not going:
+            break
+        for name in going:
+            start_us, end_us, cpu = run_block(clients[name], SETTLE_TURN_S)
+            mine = found[name]
+            mine["s"] = round(mine["s"] + (end_us - start_us) / 1e6, 2)
+            mine["turns"] += 1
+            mine["jit_shares"].append(round(bench.jit_share(cpu), 3))
+            mine["settled"] = bench.jit_settled(mine["jit_shares"], share)
+    return found
+
+
 def rotate(
     approach: Approach,
     modes: dict[str, Mode],
@@ -135,6 +157,8 @@ def rotate(
     folder: Path,
     say: Callable[[str], None],
     during_setup: Callable[[], None] | None = None,
+    settle_until: float | None = None,
+    settle_cap: float = 1.0,
     server_cpu: Callable[[], int] | None = None,
     drain_s: float = 0.0,
     start_gap_s: float = 0.0,
@@ -143,6 +167,9 @@ def rotate(
     `during_setup` meanwhile (in a thread); let each client run its hot path alone for
     `settle_s` in all, in turns (a JIT compiles only while its process runs), then the
     warm-up rounds and the measured ones; then stop every client and wait for its exit.
+    With `settle_until` (a share of the client's CPU) a client settles until its JIT
+    compiler threads' share of a turn's CPU stays below it (stats.jit_settled), for at
+    most settle_cap * settle_s; Rotation.settled says how long each took.
     With `server_cpu` (the server's CPU ns so far), each measured block also counts the
     server's CPU, until `drain_s` after the pause: the server still answers the calls the
     paused client had in flight. `start_gap_s` apart, the clients' set-ups (each creates and
@@ -166,9 +193,12 @@ def rotate(
         # In turns, not one long run each: a client paused mid-call for the others' whole
         # settling would outlast its call's deadline (4 s in Node, 10 s in Java).
         settling = time.monotonic()
-        for _ in range(math.ceil(settle_s / SETTLE_TURN_S)):
-            for client in clients.values():
-                run_block(client, SETTLE_TURN_S)
+        if settle_until is None:
+            for _ in range(math.ceil(settle_s / SETTLE_TURN_S)):
+                for client in clients.values():
+                    run_block(client, SETTLE_TURN_S)
+        elif settle_s > 0:
+            result.settled = settle(clients, settle_until, settle_cap * settle_s)
         result.settle_s = round(time.monotonic() - settling, 1)
         rounds_started = time.monotonic()
         for number, order in enumerate(bench.schedule(list(modes), warmup_rounds + rounds, seed), start=-warmup_rounds):
@@ -190,7 +220,7 @@ def rotate(
                     clients[name].finish(1)  # its run record says why
                 raise RuntimeError(f"{', '.join(exited)} exited during the rounds: {'; '.join(clients[n].failure() for n in exited)}")
             result.rounds = max(number + 1, 0)
-            if number % 10 == 9:
+            if number >= 0 and number % 10 == 9:
                 say(f"  round {number + 1} of {rounds}")
         result.rounds_s = round(time.monotonic() - rounds_started, 1)
         for client in clients.values():

@@ -141,6 +141,65 @@ def compare(a: Sequence[dict | None], b: Sequence[dict | None], rpcs: Sequence[s
     return result
 
 
+# --- precision: settled JITs, rounds until the target, the spread between processes ------
+
+JIT_THREAD = "CompilerThre"  # HotSpot's 'C1 CompilerThread0', 'C2 CompilerThread1', cut to 15 characters
+JIT_SETTLED_SHARE = 0.15  # the compiler threads' share of a client's CPU in a settling turn ...
+JIT_SETTLED_TURNS = 2  # ... below which this many turns in a row mean its JIT has settled
+
+
+def jit_share(cpu_ns: dict[str, int]) -> float:
+    """The compiler threads' share of a client's CPU (ns by thread kind, as rotation.cpu_delta gives)."""
+    total = sum(cpu_ns.values())
+    return sum(ns for kind, ns in cpu_ns.items() if JIT_THREAD in kind) / total if total else 0.0
+
+
+def jit_settled(shares: Sequence[float], threshold: float = JIT_SETTLED_SHARE, turns: int = JIT_SETTLED_TURNS) -> bool:
+    """The last `turns` turns' JIT shares are all below the threshold."""
+    return len(shares) >= turns and all(share < threshold for share in shares[-turns:])
+
+
+def rounds_needed(half_width: float, target: float, rounds: int) -> int:
+    """More rounds for a CI of `rounds` rounds with this half-width to reach the target: a CI
+    narrows as 1 / sqrt(rounds), and 10 % more for the estimate's own noise. 0 when reached."""
+    if half_width <= target:
+        return 0
+    return math.ceil(round(rounds * ((half_width / target) ** 2 * 1.1 - 1), 6))
+
+
+def next_set_rounds(
+    done: Sequence[int], half_width: float | None, target: float, base: int, sets_min: int, left_s: float, round_s: float, most: int
+) -> int:
+    """Rounds of the next set (0: stop), given the rounds of the sets done, the pooled CI's
+    widest traced half-width so far (None before the first set), the seconds of rounds the
+    budget has left and the seconds a round takes. Every one of the first `sets_min` sets
+    runs at least `base` rounds; the last of them, and any further set, runs what the CI
+    still needs, within the budget and at most `most` rounds (one process must not weigh
+    more than a few others), and is not started for fewer than base / 2 rounds. Without a
+    CI after the first sets_min sets (no round with a pair), no more."""
+    if len(done) + 1 < sets_min or (half_width is None and len(done) < sets_min):
+        return base
+    if half_width is None:
+        return 0  # no pair in all the first sets: more of the same would not help
+    extra = rounds_needed(half_width, target, sum(done))
+    can = int(max(left_s, 0) // round_s) if round_s > 0 else most
+    if len(done) + 1 == sets_min:
+        return max(base, min(extra, can, most))
+    if extra == 0 or can < max(base // 2, 2):
+        return 0
+    return min(max(extra, base // 2), can, most)
+
+
+def spread(values: Sequence[float]) -> dict:
+    """Per-set figures (ratios) and how far apart they lie: their range and SD in % of their mean."""
+    mean = statistics.fmean(values)
+    return {
+        "values": [round(v, 4) for v in values],
+        "range_pct": round((max(values) - min(values)) / mean * 100, 2),
+        "sd_pct": round(statistics.stdev(values) / mean * 100, 2) if len(values) > 1 else None,
+    }
+
+
 # --- verdicts -------------------------------------------------------------------------
 
 
@@ -184,8 +243,10 @@ def cause(report: dict, approach: str) -> str:
 def misses(report: dict) -> list[str]:
     """Each target the report misses or cannot resolve, as one line with its figure."""
     found = []
+    target = (report.get("targets") or {}).get("p50_ratio_ci_half_width_max", HALF_WIDTH_TARGET)
     for approach, result in report.get("approaches", {}).items():
         floor = ((result.get("comparisons") or {}).get("untraced-again") or {}).get("rpcs", {})
+        stop = (result.get("precision") or {}).get("stop")
         for rpc, figures in ((result.get("comparisons") or {}).get("traced") or {}).get("rpcs", {}).items():
             ratio = figures["p50_ratio"]
             shown = f"p50 ratio {ratio['value']:.3f} (CI {ratio['ci'][0]:.3f}-{ratio['ci'][1]:.3f})"
@@ -196,8 +257,13 @@ def misses(report: dict) -> list[str]:
             if verdict(ratio) != "met":
                 why = cause(report, approach) if verdict(ratio) == "MISSED" else ""
                 found.append(f"{approach} {rpc}: {shown} {verdict(ratio)} against <= {RATIO_TARGET}{context}{why}")
-            if ratio["half_width"] > HALF_WIDTH_TARGET:
-                found.append(f"{approach} {rpc}: p50 ratio CI half-width {ratio['half_width'] * 100:.1f} % > {HALF_WIDTH_TARGET * 100:g} %")
+            if ratio["half_width"] > target:
+                sets = figures.get("p50_ratio_sets")
+                found.append(
+                    f"{approach} {rpc}: p50 ratio CI half-width {ratio['half_width'] * 100:.1f} % > {target * 100:g} %"
+                    + (f"; sets {sets['range_pct']:.1f} % apart" if sets else "")
+                    + (f" ({'quick run: no more rounds' if report.get('quick') and stop.startswith('budget') else stop})" if stop else "")
+                )
         visible = (result.get("visibility") or {}).get("root_median_s")
         if visible is not None and visible > VISIBLE_TARGET_S:
             found.append(f"{approach}: trace visible {visible:.2f} s after exit > {VISIBLE_TARGET_S:g} s")
