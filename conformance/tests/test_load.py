@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from conformance.bench.blocks import Active
 from conformance.load import __main__ as load_main
+from conformance.report import html
+
+RECORDED = Path(__file__).resolve().parent / "recorded" / "load.json"  # a real run's, two of its approaches
 from conformance.load import counts, figures, plan, render
 
 PROMETHEUS = """# HELP spans_calls_total
@@ -120,3 +126,19 @@ def test_pictures_are_drawn_with_one_line_per_approach(tmp_path):
     assert names == ["load-throughput.png", "load-spans-lost.png"]
     for name in names:
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_real_runs_report_renders_every_table_and_its_pictures_reach_the_html_page(tmp_path):
+    report = json.loads(RECORDED.read_text())
+    text, markdown = render.text(report), render.markdown(report)
+    cost, batch, milvus = render.sections(report)
+    for table in (cost, batch, milvus):
+        assert table.title in text and f"## {table.title}" in markdown
+    assert [row[:2] for row in cost.rows] == [[a, level] for a in ("go/otelgrpc", "node/sdk") for level in ("1", "4", "16", "64")]
+    assert [row[:2] for row in batch.rows] == [["go/otelgrpc", 64], ["node/sdk", 64]]
+    assert [row[:2] for row in milvus.rows] == [["go/otelgrpc", 16], ["node/sdk", 16]]
+    assert "![load-throughput.png](load-throughput.png)" in markdown
+    pictures = {name: (tmp_path / name).read_bytes() for name in render.pictures(report, tmp_path)}
+    page = html._load(report, pictures)
+    assert page.count('src="data:image/png;base64,') == 2 and "What client tracing costs Milvus" in page
+    assert html._load(None, {}) == ""
