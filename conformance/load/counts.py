@@ -16,6 +16,7 @@ from pathlib import Path
 from conformance.spans import A72_NAME
 from stack import state
 from stack.addresses import span_counts_url
+from stack.processes import group_members
 
 SAMPLE = re.compile(r"^(?P<name>[A-Za-z_:][\w:]*)\{(?P<labels>.*)\}\s+(?P<value>\S+)")
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -96,16 +97,7 @@ def server_groups() -> list[int]:
 
 
 def group_pids(groups: list[int]) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) in groups:  # field 5, the process group
-                found.append(int(entry.name))
-    return found
+    return [pid for pgid in groups for pid in group_members(pgid)]
 
 
 def idle_rate(cpu_ns: Callable[[], int], seconds: float) -> float:
