@@ -3,7 +3,9 @@ settling and the spread between processes (stats.py), their options and tables."
 
 from __future__ import annotations
 
+import os
 import random
+from types import SimpleNamespace
 
 import pytest
 
@@ -181,3 +183,44 @@ def test_a_wide_ci_names_the_sets_spread_and_why_the_rounds_stopped():
     assert "(quick run: no more rounds)" in next(line for line in bench.misses(found) if "half-width" in line)
     found["targets"]["p50_ratio_ci_half_width_max"] = 0.05  # --target 5
     assert not any("half-width" in line for line in bench.misses(found))
+
+
+# A client that fails its set-up the first time and then runs: what rotate() does about it.
+FLAKY_CLIENT = r"""
+if [ ! -e "$MARKER" ]; then
+  touch "$MARKER"; echo '{"exit_status": 1, "error": "step create_index failed"}' > "$RECORD"; exit 1
+fi
+touch "$DEMO_BENCH_CONTROL/ready"
+while [ ! -e "$DEMO_BENCH_CONTROL/stop" ]; do sleep 0.01; done
+echo '{"exit_status": 0}' > "$RECORD"
+"""
+
+
+@pytest.mark.parametrize("fails", [1, 2], ids=["once-then-runs", "twice-raises"])
+def test_a_failed_set_up_starts_every_client_again_once(tmp_path, monkeypatch, fails):
+    from conformance.bench import rotation
+    from conformance.runner import Launch
+
+    said = []
+
+    def flaky(approach, record, untraced=False, env=None):
+        marker = tmp_path / f"{record.stem}.marker"
+        if untraced:
+            marker.touch()  # only the traced client fails: the untraced one may be killed before it ran
+        elif fails == 2 and marker.exists() and not (tmp_path / f"{record.stem}.second").exists():
+            (tmp_path / f"{record.stem}.second").touch()
+            marker.unlink()  # fails again
+        env = {**os.environ, "MARKER": str(marker), "RECORD": str(record)}
+        return Launch(["sh", "-c", FLAKY_CLIENT], tmp_path, env, record)
+
+    monkeypatch.setattr(rotation, "launch", flaky)
+    approach = SimpleNamespace(slug="fake", service_name=lambda scenario: "fake")
+    modes = {"traced": rotation.Mode(), "untraced": rotation.Mode(untraced=True)}
+    run = lambda: rotation.rotate(approach, modes, 2, 0.05, 0, 0, 1, 60, tmp_path, said.append)  # noqa: E731
+    if fails == 2:
+        with pytest.raises(rotation.SetUpFailed, match="exited before its hot path: step create_index failed"):
+            run()
+        return
+    result = run()
+    assert result.rounds == 2 and all(client.ok for client in result.clients.values())
+    assert len([line for line in said if "starting every client of this rotation again, once" in line]) == 1
