@@ -87,7 +87,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="nox -s bench --", description=__doc__.split("\n\n")[0])
     parser.add_argument("--approaches", help="comma-separated <language>/<approach> (default: every one)")
     parser.add_argument(
-        "--quick", action="store_true", help="a smoke run (4-5 min): two short sets per approach, no budget; no stack starts, trims or profiles; wide CIs"
+        "--quick", action="store_true", help="a smoke run (about 6 min): two short sets per approach, no budget; no stack starts, trims or profiles; wide CIs"
     )
     parser.add_argument("--rounds", type=int, help=f"rounds of blocks per set (default {DEFAULTS['rounds'][0]}, --quick {DEFAULTS['rounds'][1]})")
     parser.add_argument(
