@@ -12,8 +12,7 @@ from collections.abc import Sequence
 
 from conformance.bench import stats
 from conformance.bench.blocks import Active
-
-RPCS = ("Search", "Query")
+from conformance.bench.clients import RPCS
 
 
 def with_turns(found: Sequence[dict | None], periods: Sequence[Active], idle_ns_per_s: float = 0.0, drain_s: float = 0.0) -> list[dict | None]:
